@@ -1,0 +1,184 @@
+# evfdfs: make [all|check|bench|bench-quick|fuzz|install|uninstall|clean|format|lint]
+#   V=1 verbose, WERROR=1 warnings are errors, SANITIZE=1 ASan+UBSan build
+#   (into build/san, so plain and sanitized objects never mix).
+
+VERSION := 0.1.0
+MAJOR := 0
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+SBINDIR ?= $(PREFIX)/sbin
+LIBDIR ?= $(PREFIX)/lib
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+
+ifeq ($(origin FUSE_CFLAGS),undefined)
+FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
+endif
+ifeq ($(origin FUSE_LIBS),undefined)
+FUSE_LIBS := $(shell pkg-config --libs fuse3 2>/dev/null)
+endif
+AIO_LIBS ?= -laio
+CRITERION_LIBS ?= -lcriterion
+
+override CFLAGS += -std=gnu11 -Wall -Wextra -Wstrict-prototypes \
+	-Wmissing-prototypes -Wwrite-strings -D_GNU_SOURCE \
+	-D_FILE_OFFSET_BITS=64 -DEVFDFS_VERSION=\"$(VERSION)\" \
+	-Iinclude -MMD -MP
+ifeq ($(WERROR),1)
+override CFLAGS += -Werror
+endif
+
+ifeq ($(SANITIZE),1)
+B ?= build/san
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+else
+B ?= build
+endif
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+DAEMON_SRCS := $(wildcard fused/*.c)
+DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
+# The FUSE-free part of the daemon, linked into the unit tests.
+CORE_OBJS := $(B)/fused/counter.o $(wildcard $(B)/fused/wire.o)
+
+CLIENT_LIB_SRCS := $(filter-out client/preload.c,$(wildcard client/*.c))
+CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/pic/%.o)
+PRELOAD_SRCS := $(wildcard client/preload.c)
+
+TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
+TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
+TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
+TEST_SUITES := $(filter-out lib,$(sort $(TEST_SUITES)))
+TEST_BINS := $(TEST_SUITES:%=$(B)/tests/%)
+
+EXAMPLE_SRCS := $(wildcard examples/*.c)
+EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
+BENCH_SRCS := $(wildcard bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+
+LIBS_OUT := $(if $(CLIENT_LIB_SRCS),$(B)/libevfdfs.so.$(MAJOR) $(B)/libevfdfs.so $(B)/libevfdfs.a)
+PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
+
+all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS)
+
+tests: all $(TEST_BINS)
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(FUSE_CFLAGS) -c -o $@ $<
+
+$(B)/pic/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC [pic] $<")
+	$(Q)$(CC) $(CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(B)/evfdfs: $(DAEMON_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS) $(AIO_LIBS) -lpthread
+
+$(B)/libevfdfs.so.$(MAJOR): $(CLIENT_LIB_OBJS) client/libevfdfs.map
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libevfdfs.so.$(MAJOR) \
+		-Wl,--version-script=client/libevfdfs.map -Wl,-z,defs \
+		-o $@ $(CLIENT_LIB_OBJS) $(AIO_LIBS) -lpthread
+
+$(B)/libevfdfs.so: $(B)/libevfdfs.so.$(MAJOR)
+	$(Q)ln -sf libevfdfs.so.$(MAJOR) $@
+
+$(B)/libevfdfs.a: $(CLIENT_LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/libevfdfs-preload.so: $(B)/pic/client/preload.o $(CLIENT_LIB_OBJS)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+
+$(B)/examples/%: examples/%.c $(LIBS_OUT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -l:libevfdfs.a $(AIO_LIBS) -lpthread
+
+$(B)/bench/%: bench/%.c $(LIBS_OUT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(FUSE_CFLAGS) $(LDFLAGS) -o $@ $< \
+		$(if $(LIBS_OUT),-L$(B) -l:libevfdfs.a) $(FUSE_LIBS) $(AIO_LIBS) -lpthread -lm
+
+# One Criterion binary per tests/ subdirectory; tests/lib is linked into all.
+.SECONDEXPANSION:
+$(B)/tests/%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/%/*.c)) $(TEST_LIB_OBJS) $(CORE_OBJS) $(LIBS_OUT)
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+		$(if $(LIBS_OUT),-L$(B) -l:libevfdfs.a) $(CRITERION_LIBS) \
+		$(AIO_LIBS) -lpthread -lutil
+
+# make check: unit, then conformance, then integration (and whatever other
+# suites exist), each with its own timeout; exits non-zero on any failure.
+check: tests
+	$(Q)B=$(B) tests/run-all.sh $(TEST_SUITES)
+
+bench: all
+	$(Q)B=$(B) bench/run.sh full
+
+bench-quick: all
+	$(Q)B=$(B) bench/run.sh quick
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
+		$(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(PKGCONFIGDIR)
+	install -m 755 $(B)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs
+	install -m 755 mount-helper.sh $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
+	$(if $(LIBS_OUT),install -m 755 $(B)/libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/)
+	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
+	$(if $(LIBS_OUT),install -m 644 $(B)/libevfdfs.a $(DESTDIR)$(LIBDIR)/)
+	$(if $(PRELOAD_OUT),install -m 755 $(PRELOAD_OUT) $(DESTDIR)$(LIBDIR)/)
+	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/ 2>/dev/null || true
+	$(if $(wildcard include/evfdfs.h),install -m 644 include/evfdfs.h $(DESTDIR)$(INCLUDEDIR)/)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		client/evfdfs.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/evfdfs.pc
+	for s in 3 7 8; do \
+		ls man/*.$$s >/dev/null 2>&1 || continue; \
+		install -d $(DESTDIR)$(MANDIR)/man$$s; \
+		cp -P man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \
+	done
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs-mount-helper \
+		$(DESTDIR)$(LIBDIR)/libevfdfs.so* $(DESTDIR)$(LIBDIR)/libevfdfs.a \
+		$(DESTDIR)$(LIBDIR)/libevfdfs-preload.so \
+		$(DESTDIR)$(PKGCONFIGDIR)/evfdfs.pc $(DESTDIR)$(INCLUDEDIR)/evfdfs.h
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/evfdfs
+	for f in man/*.[378]; do [ -e "$$f" ] || continue; \
+		s=$${f##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; done
+
+fuzz:
+	$(Q)tests/fuzz/run.sh
+
+format:
+	clang-format -i fused/*.[ch] client/*.[ch] include/*.h include/evfdfs/*.h \
+		tests/*/*.[ch] bench/*.c examples/*.c 2>/dev/null || true
+
+lint:
+	clang-format --dry-run -Werror fused/*.[ch] client/*.[ch] include/evfdfs/*.h
+	for f in man/*.[378]; do [ -L "$$f" ] || groff -man -ww -z "$$f"; done
+
+clean:
+	rm -rf build
+
+.PHONY: all tests check bench bench-quick install uninstall fuzz format lint clean
+
+-include $(shell find build -name '*.d' 2>/dev/null)

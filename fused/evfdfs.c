@@ -1,0 +1,346 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * evfdfs: main, options and the event loop.  The daemon owns its loop:
+ * fuse_session_fd() (non-blocking), a signalfd for SIGINT/SIGTERM/SIGHUP and
+ * whatever the AIO side registers (loop_add()) sit in one epoll set, and
+ * each ready source is served in turn on this one thread.  Blocked callers
+ * cost a parked request, never a thread.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "aiod.h"
+#include "evfdfs_i.h"
+
+/* Requests served per wake-up of the FUSE fd before the other sources get
+ * their turn. */
+#define FUSE_BATCH 64
+
+void evfdfs_log(const char *level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "evfdfs[%d]: %s: %s\n", (int)getpid(), level, line);
+}
+
+int loop_add(struct evfdfs *fs, struct loop_source *src, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = src };
+
+	if (epoll_ctl(fs->epfd, EPOLL_CTL_ADD, src->fd, &ev))
+		return -errno;
+	return 0;
+}
+
+void loop_del(struct evfdfs *fs, struct loop_source *src)
+{
+	epoll_ctl(fs->epfd, EPOLL_CTL_DEL, src->fd, NULL);
+}
+
+struct fuse_source {
+	struct loop_source src;
+	struct evfdfs *fs;
+	struct fuse_buf buf;
+};
+
+static void fuse_ready(struct loop_source *src, uint32_t events)
+{
+	struct fuse_source *fsrc = container_of(src, struct fuse_source, src);
+	struct fuse_session *se = fsrc->fs->se;
+	int i, res;
+
+	(void)events;
+	for (i = 0; i < FUSE_BATCH && !fuse_session_exited(se); i++) {
+		res = fuse_session_receive_buf(se, &fsrc->buf);
+		if (res == -EINTR)
+			continue;
+		if (res == -EAGAIN)
+			break;
+		if (res <= 0) {
+			/* 0: unmounted (ENODEV); < 0: the device failed. */
+			if (res < 0)
+				evfdfs_log("error", "reading /dev/fuse: %s",
+					   strerror(-res));
+			fuse_session_exit(se);
+			break;
+		}
+		fuse_session_process_buf(se, &fsrc->buf);
+	}
+}
+
+struct signal_source {
+	struct loop_source src;
+	struct evfdfs *fs;
+};
+
+static void signal_ready(struct loop_source *src, uint32_t events)
+{
+	struct signal_source *ssrc = container_of(src, struct signal_source, src);
+	struct signalfd_siginfo si;
+
+	(void)events;
+	while (read(src->fd, &si, sizeof(si)) == sizeof(si)) {
+		evfdfs_log("info", "signal %u: unmounting", si.ssi_signo);
+		fuse_session_exit(ssrc->fs->se);
+	}
+}
+
+static int loop_run(struct evfdfs *fs, const sigset_t *sigs)
+{
+	struct fuse_source fsrc = { .fs = fs };
+	struct signal_source ssrc = { .fs = fs };
+	struct epoll_event evs[16];
+	int ret = 0, n, i, fl;
+
+	fs->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (fs->epfd < 0)
+		return -errno;
+	fsrc.src.fd = fuse_session_fd(fs->se);
+	fsrc.src.ready = fuse_ready;
+	fl = fcntl(fsrc.src.fd, F_GETFL);
+	if (fl < 0 || fcntl(fsrc.src.fd, F_SETFL, fl | O_NONBLOCK) < 0) {
+		ret = -errno;
+		goto err_close_epoll;
+	}
+	ssrc.src.fd = signalfd(-1, sigs, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (ssrc.src.fd < 0) {
+		ret = -errno;
+		goto err_close_epoll;
+	}
+	ssrc.src.ready = signal_ready;
+	ret = loop_add(fs, &fsrc.src, EPOLLIN);
+	if (!ret)
+		ret = loop_add(fs, &ssrc.src, EPOLLIN);
+	if (!ret)
+		ret = aiod_init(fs);
+	if (ret)
+		goto err_close_signalfd;
+
+	while (!fuse_session_exited(fs->se)) {
+		n = epoll_wait(fs->epfd, evs, 16, -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			break;
+		}
+		for (i = 0; i < n && !fuse_session_exited(fs->se); i++) {
+			struct loop_source *src = evs[i].data.ptr;
+
+			src->ready(src, evs[i].events);
+		}
+	}
+	free(fsrc.buf.mem);
+err_close_signalfd:
+	close(ssrc.src.fd);
+err_close_epoll:
+	if (ret)
+		evfdfs_log("error", "event loop: %s", strerror(-ret));
+	return ret;
+}
+
+/*
+ * Let go of everything.  The connection is closing (or closed): parked
+ * requests are freed without a reply, and the kernel answers their callers
+ * ENOTCONN when the device closes; open handles get no RELEASE.
+ */
+static void fs_shutdown(struct evfdfs *fs)
+{
+	struct list_head *pos;
+
+	list_for_each(pos, &fs->counters) {
+		struct cnode *cn = list_entry(pos, struct cnode, all);
+
+		waitq_abort(&cn->wq, 0);
+		while (!list_empty(&cn->handles)) {
+			struct handle *h =
+				list_entry(cn->handles.next, struct handle, link);
+
+			list_del_init(&h->link);
+			if (h->ph)
+				fuse_pollhandle_destroy(h->ph);
+			free(h);
+		}
+	}
+	waitq_abort(&fs->trace_wq, 0);
+	while (!list_empty(&fs->handles_other))
+		handle_free(list_entry(fs->handles_other.next, struct handle,
+				       link));
+	aiod_fini(fs);
+	if (fs->epfd >= 0)
+		close(fs->epfd);
+	fs_fini(fs);
+}
+
+struct cmdline {
+	const char *source;	/* from mount.fuse3: the fstab's first field,
+				 * which evfdfs ignores */
+	const char *mountpoint;
+	int nonopts;
+	unsigned int trace_buf;
+	int aio_max;
+	int aio_workers;
+};
+
+#define EVFDFS_OPT(t, p) { t, offsetof(struct cmdline, p), 1 }
+
+static const struct fuse_opt evfdfs_opts[] = {
+	EVFDFS_OPT("trace_buf=%u", trace_buf),
+	EVFDFS_OPT("aio_max=%d", aio_max),
+	EVFDFS_OPT("aio_workers=%d", aio_workers),
+	FUSE_OPT_END
+};
+
+/*
+ * Take the positional arguments ourselves: mount.fuse3 (fstab, mount -t
+ * fuse.evfdfs) runs "evfdfs SOURCE MOUNTPOINT -o OPTS", where a plain
+ * command line has only MOUNTPOINT.
+ */
+static int opt_proc(void *data, const char *arg, int key,
+		    struct fuse_args *outargs)
+{
+	struct cmdline *cl = data;
+
+	(void)outargs;
+	if (key != FUSE_OPT_KEY_NONOPT)
+		return 1;
+	switch (cl->nonopts++) {
+	case 0:
+		cl->mountpoint = arg;
+		return 0;
+	case 1:
+		cl->source = cl->mountpoint;
+		cl->mountpoint = arg;
+		return 0;
+	default:
+		fprintf(stderr, "evfdfs: unexpected argument '%s'\n", arg);
+		return -1;
+	}
+}
+
+static void usage(const char *prog)
+{
+	printf("usage: %s [options] MOUNTPOINT\n"
+	       "       %s SOURCE MOUNTPOINT -o OPTIONS   (as mount.fuse3 runs it)\n"
+	       "\n"
+	       "A FUSE filesystem whose files are Linux eventfd counters, with an\n"
+	       "AIO control file.  See evfdfs(8) and evfdfs(7).\n"
+	       "\n"
+	       "evfdfs options:\n"
+	       "    -o trace_buf=BYTES     buffer per reader of the trace file (65536)\n"
+	       "    -o aio_max=N           daemon-wide AIO capacity, like aio-max-nr (65536)\n"
+	       "    -o aio_workers=N       threads for blocking file I/O (2)\n"
+	       "    --version, -V          print the version and exit\n"
+	       "\n",
+	       prog, prog);
+	fuse_cmdline_help();
+	fuse_lowlevel_help();
+}
+
+int main(int argc, char *argv[])
+{
+	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
+	struct cmdline cl = { .trace_buf = 65536, .aio_max = 65536,
+			      .aio_workers = 2 };
+	struct fuse_cmdline_opts opts;
+	struct evfdfs fs;
+	sigset_t sigs;
+	int ret = 1;
+
+	memset(&fs, 0, sizeof(fs));
+	fs.epfd = -1;
+	if (fuse_opt_parse(&args, &cl, evfdfs_opts, opt_proc) != 0)
+		return 1;
+	if (fuse_parse_cmdline(&args, &opts) != 0)
+		return 1;
+	if (opts.show_help) {
+		usage(argv[0]);
+		ret = 0;
+		goto err_free_args;
+	}
+	if (opts.show_version) {
+		printf("evfdfs version %s\n", EVFDFS_VERSION);
+		fuse_lowlevel_version();
+		ret = 0;
+		goto err_free_args;
+	}
+	if (!cl.mountpoint) {
+		fprintf(stderr, "usage: %s [options] MOUNTPOINT (--help for more)\n",
+			argv[0]);
+		goto err_free_args;
+	}
+	if (cl.trace_buf < 1024 || cl.aio_max < 1 || cl.aio_workers < 1) {
+		fprintf(stderr, "evfdfs: trace_buf >= 1024, aio_max >= 1 and "
+				"aio_workers >= 1, please\n");
+		goto err_free_args;
+	}
+	fs.opts.trace_buf = cl.trace_buf;
+	fs.opts.aio_max = cl.aio_max;
+	fs.opts.aio_workers = cl.aio_workers;
+
+	/*
+	 * The kernel checks permissions from the modes we report; the name
+	 * shows in /proc/mounts as "evfdfs ... fuse.evfdfs".
+	 */
+	if (fuse_opt_add_arg(&args, "-odefault_permissions") ||
+	    fuse_opt_add_arg(&args, "-osubtype=evfdfs") ||
+	    fuse_opt_add_arg(&args, "-ofsname=evfdfs")) {
+		fprintf(stderr, "evfdfs: out of memory\n");
+		goto err_free_args;
+	}
+
+	if (fs_init(&fs)) {
+		fprintf(stderr, "evfdfs: out of memory\n");
+		goto err_free_args;
+	}
+	fs.uid = getuid();
+	fs.gid = getgid();
+	clock_gettime(CLOCK_MONOTONIC, &fs.start);
+	clock_gettime(CLOCK_REALTIME, &fs.start_real);
+
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	fs.se = fuse_session_new(&args, &evfdfs_ops, sizeof(evfdfs_ops), &fs);
+	if (!fs.se)
+		goto err_fs_fini;
+	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
+		goto err_destroy_session;
+	if (fuse_daemonize(opts.foreground) != 0)
+		goto err_unmount;
+
+	ret = loop_run(&fs, &sigs) ? 1 : 0;
+
+err_unmount:
+	fuse_session_unmount(fs.se);
+err_destroy_session:
+	fs_shutdown(&fs);
+	fuse_session_destroy(fs.se);
+	fs.se = NULL;
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+err_fs_fini:
+	fs_fini(&fs);
+err_free_args:
+	free(opts.mountpoint);
+	fuse_opt_free_args(&args);
+	return ret;
+}

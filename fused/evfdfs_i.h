@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The daemon's private state: one struct evfdfs owns every counter node,
+ * every open handle, every parked request and the trace subscribers.  It
+ * travels as libfuse userdata and is fetched with evfdfs_from_req().  The
+ * daemon core is single-threaded: nothing here is locked.
+ */
+#ifndef EVFDFS_I_H
+#define EVFDFS_I_H
+
+#define FUSE_USE_VERSION 314
+
+#include <fuse_lowlevel.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "counter.h"
+#include "list.h"
+
+/* Fixed inode numbers.  Counter k (k >= 1) has inode COUNTER_INO_BASE + 2k
+ * for its binary file and that + 1 for its text view; ids never repeat, so
+ * neither do inode numbers. */
+enum {
+	INO_ROOT = 1,
+	INO_TEXTDIR = 2,
+	INO_AIO = 3,
+	INO_AIOTXT = 4,
+	INO_STATUS = 5,
+	INO_TRACE = 6,
+	COUNTER_INO_BASE = 16,
+};
+
+#define EVFDFS_TEXTDIR_NAME "text"
+#define EVFDFS_AIO_NAME "aio"
+#define EVFDFS_AIOTXT_NAME "aio.txt"
+#define EVFDFS_STATUS_NAME "status"
+#define EVFDFS_TRACE_NAME "trace"
+
+/* Extended attributes of a counter. */
+#define XATTR_SEMAPHORE "user.evfdfs.semaphore"
+#define XATTR_VALUE "user.evfdfs.value"
+
+struct evfdfs;
+struct handle;
+struct aiod;
+struct aiod_ctx;
+
+/**
+ * struct waitq - requests parked until some state changes.
+ * Each parked request sits on exactly one queue, with its FUSE interrupt
+ * callback registered (waitq.c).
+ */
+struct waitq {
+	struct list_head list;
+};
+
+struct waiter;
+
+/*
+ * waiter->try: attempt to complete; reply and return 0 when done (the waitq
+ * frees the waiter), or return -EAGAIN to stay parked.
+ * waiter->on_interrupt: optional; reply to an interrupted request (default:
+ * EINTR).  Either way the waitq frees the waiter afterwards.
+ */
+typedef int (*waiter_try_fn)(struct waiter *w);
+typedef void (*waiter_intr_fn)(struct waiter *w);
+
+enum waiter_kind {
+	W_READ,		/* binary read of a counter */
+	W_WRITE,	/* binary write of a counter */
+	W_TEXT_READ,	/* text view read */
+	W_TEXT_WRITE,	/* text view write: several values */
+	W_TRACE_READ,	/* read of the trace stream */
+	W_AIO_READ,	/* read of completions from an AIO context */
+};
+
+struct waiter {
+	struct list_head link;	/* in wq->list */
+	struct waitq *wq;
+	fuse_req_t req;
+	struct handle *h;
+	enum waiter_kind kind;
+	waiter_try_fn try;
+	waiter_intr_fn on_interrupt;
+	pid_t pid;
+	size_t size;		/* the request's size */
+	/* W_WRITE: the value; W_TEXT_WRITE: the values still to apply */
+	uint64_t val;
+	uint64_t *vals;
+	size_t *ends;
+	size_t nvals, next;
+};
+
+/**
+ * struct watcher - something other than a FUSE request that wants to hear
+ * about every wake-up of a counter, with the kernel's wake key (EPOLLIN for
+ * a write or a signal, EPOLLOUT for a read).  AIO's IOCB_CMD_POLL on a
+ * counter is one.  wake() may unlink the watcher (and free it).
+ */
+struct watcher {
+	struct list_head link;	/* in cnode->watchers */
+	void (*wake)(struct watcher *wt, unsigned int key);
+};
+
+/* A counter: one eventfd, reachable as NAME and text/NAME. */
+struct cnode {
+	struct list_head all;	/* fs->counters, in id order */
+	struct cnode *next_by_id, *next_by_name; /* hash chains */
+	struct evfdfs *fs;
+	uint64_t id;
+	char *name;		/* NULL once unlinked */
+	struct counter c;
+	unsigned int refs;	/* directory entry + open handles + AIO refs */
+	uint64_t nlookup;	/* the kernel's lookup count (both views) */
+	struct list_head handles; /* open handles, for poll notification */
+	struct waitq wq;	/* parked reads and writes */
+	struct list_head watchers;
+	unsigned int wake_key;	/* keys gathered while the queue runs */
+	mode_t mode;		/* permission bits only */
+	uid_t uid;
+	gid_t gid;
+	struct timespec atime, mtime, ctime;
+	bool busy;		/* inside cnode_changed() */
+};
+
+enum handle_kind {
+	H_COUNTER,	/* NAME: binary eventfd semantics */
+	H_TEXT,		/* text/NAME */
+	H_STATUS,
+	H_TRACE,
+	H_AIO,
+	H_AIOTXT,
+};
+
+struct trace_sub;
+
+/* One open file description of the mount (fuse_file_info.fh). */
+struct handle {
+	enum handle_kind kind;
+	struct evfdfs *fs;
+	uint64_t id;
+	struct list_head link;	/* in cnode->handles, or fs->handles_other */
+	struct cnode *cn;	/* H_COUNTER, H_TEXT */
+	struct fuse_pollhandle *ph; /* newest poll handle, or NULL */
+	unsigned int poll_events; /* interest of the pollers since the last notify */
+	int open_flags;
+	union {
+		struct {
+			char *buf;
+			size_t len;
+		} status;
+		struct trace_sub *trace;
+		struct aiod_ctx *aio;
+	} u;
+};
+
+struct evfdfs_opts {
+	unsigned int trace_buf;	/* bytes buffered per trace reader */
+	int aio_max;		/* daemon-wide limit on io_setup capacity */
+	int aio_workers;	/* worker threads for blocking file I/O */
+};
+
+struct evfdfs {
+	struct fuse_session *se;
+	struct evfdfs_opts opts;
+	uid_t uid;		/* the mounter: owner of root and fixed files */
+	gid_t gid;
+	struct timespec start;	/* CLOCK_MONOTONIC, for trace times */
+	struct timespec start_real; /* times of the fixed files */
+	uint64_t next_id;	/* next counter id */
+	uint64_t next_handle_id;
+	struct list_head counters;
+	unsigned int ncounters;
+	struct cnode **by_id;	/* hash tables, nbuckets each */
+	struct cnode **by_name;
+	unsigned int nbuckets;
+	struct list_head handles_other; /* status, trace, aio handles */
+	struct waitq trace_wq;	/* parked trace reads */
+	struct list_head trace_subs;
+	uint64_t trace_seq;
+	struct aiod *aio;	/* NULL until aiod_init() */
+	int epfd;		/* the event loop */
+	bool exiting;
+};
+
+static inline struct evfdfs *evfdfs_from_req(fuse_req_t req)
+{
+	return fuse_req_userdata(req);
+}
+
+static inline struct handle *handle_of(const struct fuse_file_info *fi)
+{
+	return (struct handle *)(uintptr_t)fi->fh;
+}
+
+/* A growable text buffer (status.c). */
+struct sbuf {
+	char *p;
+	size_t len, cap;
+	int err;
+};
+
+void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/*
+ * An event-loop source (evfdfs.c): a descriptor in the loop's epoll set
+ * and the function that serves it.
+ */
+struct loop_source {
+	int fd;
+	void (*ready)(struct loop_source *src, uint32_t events);
+	void *data;
+};
+
+int loop_add(struct evfdfs *fs, struct loop_source *src, uint32_t events);
+void loop_del(struct evfdfs *fs, struct loop_source *src);
+
+/* log.c-less logging: one line, with a level, to stderr. */
+void evfdfs_log(const char *level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* fs.c: the counter table */
+int fs_init(struct evfdfs *fs);
+void fs_fini(struct evfdfs *fs);
+struct cnode *fs_lookup_name(struct evfdfs *fs, const char *name);
+struct cnode *fs_lookup_ino(struct evfdfs *fs, fuse_ino_t ino, bool *text);
+int fs_create(struct evfdfs *fs, const char *name, mode_t mode, uid_t uid,
+	      gid_t gid, struct cnode **out);
+void fs_unlink(struct evfdfs *fs, struct cnode *cn);
+int fs_rename(struct evfdfs *fs, struct cnode *cn, const char *newname);
+void cnode_get(struct cnode *cn);
+void cnode_put(struct cnode *cn);
+void cnode_forget(struct cnode *cn, uint64_t nlookup);
+bool fs_name_reserved(const char *name);
+bool fs_name_valid(const char *name);
+fuse_ino_t cnode_ino(const struct cnode *cn, bool text);
+
+/* waitq.c: parked requests */
+void waitq_init(struct waitq *wq);
+struct waiter *waiter_new(fuse_req_t req, struct handle *h,
+			  enum waiter_kind kind, waiter_try_fn try,
+			  size_t size);
+void waiter_free(struct waiter *w);
+void waitq_park(struct waitq *wq, struct waiter *w);
+bool waitq_run(struct waitq *wq);
+void waitq_abort(struct waitq *wq, int err);
+unsigned int waitq_count(const struct waitq *wq, enum waiter_kind kind);
+
+/* cnode.c: counter operations with wake-ups, notifications and tracing */
+void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags);
+void cnode_write(fuse_req_t req, struct handle *h, const char *buf,
+		 size_t size, int flags);
+void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
+		      size_t size, int flags);
+void cnode_changed(struct cnode *cn);
+void cnode_signal(struct cnode *cn, pid_t pid);
+int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid);
+void cnode_set_semaphore(struct cnode *cn, bool on, pid_t pid);
+void cnode_watch(struct cnode *cn, struct watcher *wt);
+void cnode_unwatch(struct watcher *wt);
+unsigned int cnode_pollers(const struct cnode *cn);
+void handle_notify(struct handle *h, unsigned int key);
+void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
+		     unsigned int events);
+
+/* trace.c: the live event stream */
+bool trace_on(const struct evfdfs *fs);
+void trace_emit(struct evfdfs *fs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+int trace_open(struct evfdfs *fs, struct handle *h);
+void trace_release(struct handle *h);
+void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags);
+unsigned int trace_poll(struct handle *h);
+
+/* status.c: the snapshot file */
+int status_snapshot(struct evfdfs *fs, char **buf, size_t *len);
+
+/* ops.c */
+extern const struct fuse_lowlevel_ops evfdfs_ops;
+void handle_free(struct handle *h);
+
+#endif /* EVFDFS_I_H */
