@@ -60,7 +60,7 @@ TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
 TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
 TEST_SUITES := $(filter-out lib,$(sort $(TEST_SUITES)))
-TEST_BINS := $(TEST_SUITES:%=$(B)/tests/%)
+TEST_BINS := $(TEST_SUITES:%=$(B)/test-%)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
@@ -118,7 +118,8 @@ $(B)/bench/%: bench/%.c $(LIBS_OUT)
 
 # One Criterion binary per tests/ subdirectory; tests/lib is linked into all.
 .SECONDEXPANSION:
-$(B)/tests/%: $$(patsubst %.c,$(B)/%.o,$$(wildcard tests/%/*.c)) $(TEST_LIB_OBJS) $(CORE_OBJS) $(LIBS_OUT)
+test_objs = $(patsubst %.c,$(B)/%.o,$(wildcard tests/$(1)/*.c))
+$(TEST_BINS): $(B)/test-%: $$(call test_objs,$$*) $(TEST_LIB_OBJS) $(CORE_OBJS) $(LIBS_OUT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
