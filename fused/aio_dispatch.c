@@ -38,8 +38,8 @@ void aiod_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 	fuse_reply_err(req, ENOSYS);
 }
 
-void aiod_write(fuse_req_t req, struct handle *h, const char *buf,
-		size_t size, int flags)
+void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
+		int flags)
 {
 	(void)h;
 	(void)buf;

@@ -25,8 +25,8 @@ void aiod_release(struct handle *h);
 
 /* Valid replies as documented in aio_dispatch.c; may park reads. */
 void aiod_read(fuse_req_t req, struct handle *h, size_t size, int flags);
-void aiod_write(fuse_req_t req, struct handle *h, const char *buf,
-		size_t size, int flags);
+void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
+		int flags);
 unsigned int aiod_poll(struct handle *h);
 
 /* status file lines for every context */

@@ -76,7 +76,7 @@ unsigned int cnode_pollers(const struct cnode *cn)
 	const struct list_head *pos;
 	unsigned int n = 0;
 
-	list_for_each(pos, &cn->handles)
+	list_for_each (pos, &cn->handles)
 		n += list_entry(pos, struct handle, link)->ph != NULL;
 	return n;
 }
@@ -103,11 +103,13 @@ void cnode_changed(struct cnode *cn)
 		if (!key)
 			break;
 		cn->wake_key = 0;
-		list_for_each(pos, &cn->handles)
-			handle_notify(list_entry(pos, struct handle, link), key);
-		list_for_each_safe(pos, tmp, &cn->watchers)
-			list_entry(pos, struct watcher, link)->wake(
-				list_entry(pos, struct watcher, link), key);
+		list_for_each (pos, &cn->handles)
+			handle_notify(list_entry(pos, struct handle, link),
+				      key);
+		list_for_each_safe (pos, tmp, &cn->watchers)
+			list_entry(pos, struct watcher, link)
+				->wake(list_entry(pos, struct watcher, link),
+				       key);
 	}
 	cn->busy = false;
 	cnode_put(cn);
@@ -191,15 +193,17 @@ static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
 		/* The kernel no longer waits for this reply: nothing lost. */
 		counter_unread(&cn->c, val);
 		if (trace_on(cn->fs))
-			trace_emit(cn->fs, "refused %s pid=%d val=%llu", label(cn),
-				   (int)pid, (unsigned long long)val);
+			trace_emit(cn->fs, "refused %s pid=%d val=%llu",
+				   label(cn), (int)pid,
+				   (unsigned long long)val);
 		return 0;
 	}
 	cn->wake_key |= POLLOUT;
 	if (trace_on(cn->fs))
 		trace_emit(cn->fs, "read %s pid=%d val=%llu count=%llu%s",
 			   label(cn), (int)pid, (unsigned long long)val,
-			   (unsigned long long)cn->c.count, text ? " text" : "");
+			   (unsigned long long)cn->c.count,
+			   text ? " text" : "");
 	return 0;
 }
 
@@ -257,8 +261,7 @@ void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 
 /* ---- binary writes -------------------------------------------------- */
 
-static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val,
-		     pid_t pid)
+static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 {
 	int ret = counter_write_check(&cn->c, val);
 
@@ -296,8 +299,8 @@ static int write_try(struct waiter *w)
  * Valid replies: fuse_reply_write (8), fuse_reply_err (EINVAL, EAGAIN,
  * ENOMEM; EINTR later if interrupted); or parks.
  */
-void cnode_write(fuse_req_t req, struct handle *h, const char *buf,
-		 size_t size, int flags)
+void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
+		 int flags)
 {
 	struct cnode *cn = h->cn;
 	struct waiter *w;

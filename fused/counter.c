@@ -14,7 +14,7 @@ int counter_read(struct counter *c, uint64_t *val)
 	if (c->count == 0)
 		return -EAGAIN;
 	if (c->semaphore) {
-		*val = 1;	/* E13 */
+		*val = 1; /* E13 */
 		c->count--;
 	} else {
 		*val = c->count; /* E12 */

@@ -13,8 +13,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COUNTER_MAX UINT64_C(0xfffffffffffffffe) /* largest value a write can reach */
-#define COUNTER_SATURATED UINT64_MAX		  /* only counter_signal() gets here */
+#define COUNTER_MAX \
+	UINT64_C(0xfffffffffffffffe) /* largest value a write can reach */
+#define COUNTER_SATURATED UINT64_MAX /* only counter_signal() gets here */
 
 /* Poll bits, numerically equal to POLLIN/POLLOUT/POLLERR on Linux. */
 #define COUNTER_POLLIN 0x001u

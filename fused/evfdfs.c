@@ -88,7 +88,8 @@ struct signal_source {
 
 static void signal_ready(struct loop_source *src, uint32_t events)
 {
-	struct signal_source *ssrc = container_of(src, struct signal_source, src);
+	struct signal_source *ssrc =
+		container_of(src, struct signal_source, src);
 	struct signalfd_siginfo si;
 
 	(void)events;
@@ -161,13 +162,13 @@ static void fs_shutdown(struct evfdfs *fs)
 {
 	struct list_head *pos;
 
-	list_for_each(pos, &fs->counters) {
+	list_for_each (pos, &fs->counters) {
 		struct cnode *cn = list_entry(pos, struct cnode, all);
 
 		waitq_abort(&cn->wq, 0);
 		while (!list_empty(&cn->handles)) {
-			struct handle *h =
-				list_entry(cn->handles.next, struct handle, link);
+			struct handle *h = list_entry(cn->handles.next,
+						      struct handle, link);
 
 			list_del_init(&h->link);
 			if (h->ph)
@@ -186,7 +187,7 @@ static void fs_shutdown(struct evfdfs *fs)
 }
 
 struct cmdline {
-	const char *source;	/* from mount.fuse3: the fstab's first field,
+	const char *source; /* from mount.fuse3: the fstab's first field,
 				 * which evfdfs ignores */
 	const char *mountpoint;
 	int nonopts;
@@ -195,13 +196,15 @@ struct cmdline {
 	int aio_workers;
 };
 
-#define EVFDFS_OPT(t, p) { t, offsetof(struct cmdline, p), 1 }
+#define EVFDFS_OPT(t, p)                          \
+	{                                         \
+		t, offsetof(struct cmdline, p), 1 \
+	}
 
 static const struct fuse_opt evfdfs_opts[] = {
 	EVFDFS_OPT("trace_buf=%u", trace_buf),
 	EVFDFS_OPT("aio_max=%d", aio_max),
-	EVFDFS_OPT("aio_workers=%d", aio_workers),
-	FUSE_OPT_END
+	EVFDFS_OPT("aio_workers=%d", aio_workers), FUSE_OPT_END
 };
 
 /*
@@ -253,7 +256,8 @@ static void usage(const char *prog)
 int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
-	struct cmdline cl = { .trace_buf = 65536, .aio_max = 65536,
+	struct cmdline cl = { .trace_buf = 65536,
+			      .aio_max = 65536,
 			      .aio_workers = 2 };
 	struct fuse_cmdline_opts opts;
 	struct evfdfs fs;
@@ -278,7 +282,8 @@ int main(int argc, char *argv[])
 		goto err_free_args;
 	}
 	if (!cl.mountpoint) {
-		fprintf(stderr, "usage: %s [options] MOUNTPOINT (--help for more)\n",
+		fprintf(stderr,
+			"usage: %s [options] MOUNTPOINT (--help for more)\n",
 			argv[0]);
 		goto err_free_args;
 	}

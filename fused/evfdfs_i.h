@@ -68,16 +68,16 @@ typedef int (*waiter_try_fn)(struct waiter *w);
 typedef void (*waiter_intr_fn)(struct waiter *w);
 
 enum waiter_kind {
-	W_READ,		/* binary read of a counter */
-	W_WRITE,	/* binary write of a counter */
-	W_TEXT_READ,	/* text view read */
-	W_TEXT_WRITE,	/* text view write: several values */
-	W_TRACE_READ,	/* read of the trace stream */
-	W_AIO_READ,	/* read of completions from an AIO context */
+	W_READ,	      /* binary read of a counter */
+	W_WRITE,      /* binary write of a counter */
+	W_TEXT_READ,  /* text view read */
+	W_TEXT_WRITE, /* text view write: several values */
+	W_TRACE_READ, /* read of the trace stream */
+	W_AIO_READ,   /* read of completions from an AIO context */
 };
 
 struct waiter {
-	struct list_head link;	/* in wq->list */
+	struct list_head link; /* in wq->list */
 	struct waitq *wq;
 	fuse_req_t req;
 	struct handle *h;
@@ -85,7 +85,7 @@ struct waiter {
 	waiter_try_fn try;
 	waiter_intr_fn on_interrupt;
 	pid_t pid;
-	size_t size;		/* the request's size */
+	size_t size; /* the request's size */
 	/* W_WRITE: the value; W_TEXT_WRITE: the values still to apply */
 	uint64_t val;
 	uint64_t *vals;
@@ -100,34 +100,34 @@ struct waiter {
  * counter is one.  wake() may unlink the watcher (and free it).
  */
 struct watcher {
-	struct list_head link;	/* in cnode->watchers */
+	struct list_head link; /* in cnode->watchers */
 	void (*wake)(struct watcher *wt, unsigned int key);
 };
 
 /* A counter: one eventfd, reachable as NAME and text/NAME. */
 struct cnode {
-	struct list_head all;	/* fs->counters, in id order */
+	struct list_head all;			 /* fs->counters, in id order */
 	struct cnode *next_by_id, *next_by_name; /* hash chains */
 	struct evfdfs *fs;
 	uint64_t id;
-	char *name;		/* NULL once unlinked */
+	char *name; /* NULL once unlinked */
 	struct counter c;
-	unsigned int refs;	/* directory entry + open handles + AIO refs */
-	uint64_t nlookup;	/* the kernel's lookup count (both views) */
+	unsigned int refs; /* directory entry + open handles + AIO refs */
+	uint64_t nlookup;  /* the kernel's lookup count (both views) */
 	struct list_head handles; /* open handles, for poll notification */
-	struct waitq wq;	/* parked reads and writes */
+	struct waitq wq;	  /* parked reads and writes */
 	struct list_head watchers;
-	unsigned int wake_key;	/* keys gathered while the queue runs */
-	mode_t mode;		/* permission bits only */
+	unsigned int wake_key; /* keys gathered while the queue runs */
+	mode_t mode;	       /* permission bits only */
 	uid_t uid;
 	gid_t gid;
 	struct timespec atime, mtime, ctime;
-	bool busy;		/* inside cnode_changed() */
+	bool busy; /* inside cnode_changed() */
 };
 
 enum handle_kind {
-	H_COUNTER,	/* NAME: binary eventfd semantics */
-	H_TEXT,		/* text/NAME */
+	H_COUNTER, /* NAME: binary eventfd semantics */
+	H_TEXT,	   /* text/NAME */
 	H_STATUS,
 	H_TRACE,
 	H_AIO,
@@ -141,10 +141,11 @@ struct handle {
 	enum handle_kind kind;
 	struct evfdfs *fs;
 	uint64_t id;
-	struct list_head link;	/* in cnode->handles, or fs->handles_other */
-	struct cnode *cn;	/* H_COUNTER, H_TEXT */
+	struct list_head link; /* in cnode->handles, or fs->handles_other */
+	struct cnode *cn;      /* H_COUNTER, H_TEXT */
 	struct fuse_pollhandle *ph; /* newest poll handle, or NULL */
-	unsigned int poll_events; /* interest of the pollers since the last notify */
+	unsigned int
+		poll_events; /* interest of the pollers since the last notify */
 	int open_flags;
 	union {
 		struct {
@@ -157,7 +158,7 @@ struct handle {
 };
 
 struct evfdfs_opts {
-	unsigned int trace_buf;	/* bytes buffered per trace reader */
+	unsigned int trace_buf; /* bytes buffered per trace reader */
 	int aio_max;		/* daemon-wide limit on io_setup capacity */
 	int aio_workers;	/* worker threads for blocking file I/O */
 };
@@ -165,23 +166,23 @@ struct evfdfs_opts {
 struct evfdfs {
 	struct fuse_session *se;
 	struct evfdfs_opts opts;
-	uid_t uid;		/* the mounter: owner of root and fixed files */
+	uid_t uid; /* the mounter: owner of root and fixed files */
 	gid_t gid;
-	struct timespec start;	/* CLOCK_MONOTONIC, for trace times */
+	struct timespec start;	    /* CLOCK_MONOTONIC, for trace times */
 	struct timespec start_real; /* times of the fixed files */
-	uint64_t next_id;	/* next counter id */
+	uint64_t next_id;	    /* next counter id */
 	uint64_t next_handle_id;
 	struct list_head counters;
 	unsigned int ncounters;
-	struct cnode **by_id;	/* hash tables, nbuckets each */
+	struct cnode **by_id; /* hash tables, nbuckets each */
 	struct cnode **by_name;
 	unsigned int nbuckets;
 	struct list_head handles_other; /* status, trace, aio handles */
-	struct waitq trace_wq;	/* parked trace reads */
+	struct waitq trace_wq;		/* parked trace reads */
 	struct list_head trace_subs;
 	uint64_t trace_seq;
-	struct aiod *aio;	/* NULL until aiod_init() */
-	int epfd;		/* the event loop */
+	struct aiod *aio; /* NULL until aiod_init() */
+	int epfd;	  /* the event loop */
 	bool exiting;
 };
 
@@ -251,8 +252,8 @@ unsigned int waitq_count(const struct waitq *wq, enum waiter_kind kind);
 
 /* cnode.c: counter operations with wake-ups, notifications and tracing */
 void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags);
-void cnode_write(fuse_req_t req, struct handle *h, const char *buf,
-		 size_t size, int flags);
+void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
+		 int flags);
 void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 		      size_t size, int flags);
 void cnode_changed(struct cnode *cn);

@@ -97,7 +97,8 @@ static void cnode_maybe_free(struct cnode *cn)
 void fs_fini(struct evfdfs *fs)
 {
 	while (!list_empty(&fs->counters)) {
-		struct cnode *cn = list_entry(fs->counters.next, struct cnode, all);
+		struct cnode *cn =
+			list_entry(fs->counters.next, struct cnode, all);
 
 		list_del_init(&cn->all);
 		cnode_free(cn);
@@ -109,8 +110,8 @@ void fs_fini(struct evfdfs *fs)
 bool fs_name_reserved(const char *name)
 {
 	static const char *const reserved[] = {
-		EVFDFS_TEXTDIR_NAME, EVFDFS_AIO_NAME, EVFDFS_AIOTXT_NAME,
-		EVFDFS_STATUS_NAME, EVFDFS_TRACE_NAME,
+		EVFDFS_TEXTDIR_NAME, EVFDFS_AIO_NAME,	EVFDFS_AIOTXT_NAME,
+		EVFDFS_STATUS_NAME,  EVFDFS_TRACE_NAME,
 	};
 	size_t i;
 
@@ -155,7 +156,8 @@ struct cnode *fs_lookup_ino(struct evfdfs *fs, fuse_ino_t ino, bool *text)
 	if (ino < COUNTER_INO_BASE + 2)
 		return NULL;
 	id = (ino - COUNTER_INO_BASE) / 2;
-	for (cn = fs->by_id[hash_id(id) % fs->nbuckets]; cn; cn = cn->next_by_id)
+	for (cn = fs->by_id[hash_id(id) % fs->nbuckets]; cn;
+	     cn = cn->next_by_id)
 		if (cn->id == id)
 			break;
 	if (cn && text)

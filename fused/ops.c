@@ -233,9 +233,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		fuse_reply_err(req, -ret);
 		return;
 	}
-	fuse_reply_attr(req, &st, fixed_by_ino(ino) || ino == INO_ROOT
-					  ? FIXED_TIMEOUT
-					  : COUNTER_TIMEOUT);
+	fuse_reply_attr(req, &st,
+			fixed_by_ino(ino) || ino == INO_ROOT ? FIXED_TIMEOUT
+							     : COUNTER_TIMEOUT);
 }
 
 /**
@@ -312,7 +312,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 	ret = fs_create(fs, name, mode, ctx->uid, ctx->gid, &cn);
 	if (ret) {
 		if (ret == -EINVAL)
-			evfdfs_log("notice", "rejected counter name from pid %d",
+			evfdfs_log("notice",
+				   "rejected counter name from pid %d",
 				   (int)ctx->pid);
 		goto out;
 	}
@@ -542,7 +543,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		break;
 	case INO_AIO:
 	case INO_AIOTXT:
-		h = handle_new(fs, ino == INO_AIO ? H_AIO : H_AIOTXT, fi->flags);
+		h = handle_new(fs, ino == INO_AIO ? H_AIO : H_AIOTXT,
+			       fi->flags);
 		if (!h) {
 			ret = -ENOMEM;
 			goto out;
@@ -760,11 +762,10 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	if (off < 1 && !add_dirent(req, buf, size, &pos, ".", ino,
-				   S_IFDIR, 1))
+	if (off < 1 && !add_dirent(req, buf, size, &pos, ".", ino, S_IFDIR, 1))
 		goto done;
-	if (off < 2 && !add_dirent(req, buf, size, &pos, "..", INO_ROOT,
-				   S_IFDIR, 2))
+	if (off < 2 &&
+	    !add_dirent(req, buf, size, &pos, "..", INO_ROOT, S_IFDIR, 2))
 		goto done;
 	for (i = 0; !text && i < NFIXED; i++) {
 		off_t next = 3 + (off_t)i;
@@ -774,7 +775,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 				fixed_files[i].ino, fixed_files[i].mode, next))
 			goto done;
 	}
-	list_for_each(p, &fs->counters) {
+	list_for_each (p, &fs->counters) {
 		struct cnode *cn = list_entry(p, struct cnode, all);
 		off_t next = DIR_COUNTER_OFF + (off_t)cn->id;
 
@@ -908,9 +909,9 @@ static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 /** op_removexattr - the settings cannot be removed: EPERM, else ENODATA. */
 static void op_removexattr(fuse_req_t req, fuse_ino_t ino, const char *name)
 {
-	bool ours = fs_lookup_ino(evfdfs_from_req(req), ino, NULL) &&
-		    (!strcmp(name, XATTR_SEMAPHORE) ||
-		     !strcmp(name, XATTR_VALUE));
+	bool ours =
+		fs_lookup_ino(evfdfs_from_req(req), ino, NULL) &&
+		(!strcmp(name, XATTR_SEMAPHORE) || !strcmp(name, XATTR_VALUE));
 
 	fuse_reply_err(req, ours ? EPERM : ENODATA);
 }

@@ -49,7 +49,7 @@ static unsigned int count_handles(const struct cnode *cn)
 	const struct list_head *pos;
 	unsigned int n = 0;
 
-	list_for_each(pos, &cn->handles)
+	list_for_each (pos, &cn->handles)
 		n++;
 	return n;
 }
@@ -64,7 +64,7 @@ int status_snapshot(struct evfdfs *fs, char **buf, size_t *len)
 		return -ENOMEM;
 	sbuf_printf(&sb, "evfdfs %s counters=%u\n", EVFDFS_VERSION,
 		    fs->ncounters);
-	list_for_each(pos, &fs->counters) {
+	list_for_each (pos, &fs->counters) {
 		struct cnode *cn = list_entry(pos, struct cnode, all);
 
 		sbuf_printf(&sb,

@@ -23,11 +23,11 @@
 #define TRACE_LINE_MAX 512
 
 struct trace_sub {
-	struct list_head link;	/* fs->trace_subs */
+	struct list_head link; /* fs->trace_subs */
 	struct handle *h;
-	char *buf;		/* ring of cap bytes */
+	char *buf; /* ring of cap bytes */
 	size_t cap, head, len;
-	uint64_t dropped;	/* events lost since the last read */
+	uint64_t dropped; /* events lost since the last read */
 };
 
 bool trace_on(const struct evfdfs *fs)
@@ -119,20 +119,21 @@ void trace_emit(struct evfdfs *fs, const char *fmt, ...)
 		now.tv_nsec += 1000000000L;
 	}
 	n = snprintf(line, sizeof(line), "%llu %lld.%06ld ",
-		     (unsigned long long)++fs->trace_seq,
-		     (long long)now.tv_sec, now.tv_nsec / 1000);
+		     (unsigned long long)++fs->trace_seq, (long long)now.tv_sec,
+		     now.tv_nsec / 1000);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	n += m < (int)(sizeof(line) - (size_t)n - 1) ? m
-		: (int)(sizeof(line) - (size_t)n - 2);
+	n += m < (int)(sizeof(line) - (size_t)n - 1)
+		     ? m
+		     : (int)(sizeof(line) - (size_t)n - 2);
 	line[n++] = '\n';
 
-	list_for_each(pos, &fs->trace_subs)
+	list_for_each (pos, &fs->trace_subs)
 		sub_append(list_entry(pos, struct trace_sub, link), line,
 			   (size_t)n);
 	waitq_run(&fs->trace_wq);
-	list_for_each(pos, &fs->trace_subs)
+	list_for_each (pos, &fs->trace_subs)
 		handle_notify(list_entry(pos, struct trace_sub, link)->h,
 			      POLLIN);
 }

@@ -58,7 +58,8 @@ static void waiter_interrupted(fuse_req_t req, void *data)
 	list_del_init(&w->link);
 	if (trace_on(fs))
 		trace_emit(fs, "interrupt %s pid=%d",
-			   w->h->cn ? (w->h->cn->name ? w->h->cn->name : "(unlinked)")
+			   w->h->cn ? (w->h->cn->name ? w->h->cn->name
+						      : "(unlinked)")
 				    : "-",
 			   (int)w->pid);
 	if (w->on_interrupt)
@@ -86,7 +87,7 @@ bool waitq_run(struct waitq *wq)
 	struct list_head *pos, *tmp;
 	bool progress = false;
 
-	list_for_each_safe(pos, tmp, &wq->list) {
+	list_for_each_safe (pos, tmp, &wq->list) {
 		struct waiter *w = list_entry(pos, struct waiter, link);
 
 		/*
@@ -109,7 +110,8 @@ bool waitq_run(struct waitq *wq)
 void waitq_abort(struct waitq *wq, int err)
 {
 	while (!list_empty(&wq->list)) {
-		struct waiter *w = list_entry(wq->list.next, struct waiter, link);
+		struct waiter *w =
+			list_entry(wq->list.next, struct waiter, link);
 
 		list_del_init(&w->link);
 		if (err)
@@ -125,7 +127,7 @@ unsigned int waitq_count(const struct waitq *wq, enum waiter_kind kind)
 	const struct list_head *pos;
 	unsigned int n = 0;
 
-	list_for_each(pos, &wq->list) {
+	list_for_each (pos, &wq->list) {
 		const struct waiter *w = list_entry(pos, struct waiter, link);
 
 		n += w->kind == kind;

@@ -44,10 +44,10 @@
 #define EVFDFS_WIRE_VERSION 1
 
 /* Record types; retired numbers stay retired. */
-#define EVFDFS_WIRE_SETUP 1	/* write: create the context */
-#define EVFDFS_WIRE_SUBMIT 2	/* write: one iocb */
-#define EVFDFS_WIRE_CANCEL 3	/* write: io_cancel */
-#define EVFDFS_WIRE_EVENT 4	/* read: one completion */
+#define EVFDFS_WIRE_SETUP 1  /* write: create the context */
+#define EVFDFS_WIRE_SUBMIT 2 /* write: one iocb */
+#define EVFDFS_WIRE_CANCEL 3 /* write: io_cancel */
+#define EVFDFS_WIRE_EVENT 4  /* read: one completion */
 #define EVFDFS_WIRE_NTYPES 5
 
 /*
@@ -61,26 +61,30 @@
 #define EVFDFS_WIRE_ALIGN(n) (((n) + 7u) & ~7u)
 
 struct evfdfs_wire_hdr {
-	__u16 version;		/* EVFDFS_WIRE_VERSION */
-	__u16 type;		/* EVFDFS_WIRE_* */
-	__u32 len;		/* bytes of the whole record */
-}; /* 8 bytes */
+	__u16 version; /* EVFDFS_WIRE_VERSION */
+	__u16 type;    /* EVFDFS_WIRE_* */
+	__u32 len;     /* bytes of the whole record */
+};		       /* 8 bytes */
 
 struct evfdfs_wire_setup {
 	struct evfdfs_wire_hdr hdr;
-	__u32 nr_events;	/* io_setup's nr_events */
-	__u32 flags;		/* must be 0 */
-}; /* 16 bytes */
+	__u32 nr_events; /* io_setup's nr_events */
+	__u32 flags;	 /* must be 0 */
+};			 /* 16 bytes */
 
 /* evfdfs_wire_submit.flags: what the library found about the caller's
  * memory, so that the daemon can fail at the kernel's step for it. */
-#define EVFDFS_WIRE_SUB_BUF_FAULT 0x1	/* aio_buf (or a segment) unreadable
+#define EVFDFS_WIRE_SUB_BUF_FAULT \
+	0x1 /* aio_buf (or a segment) unreadable
 					 * or unwritable: res -EFAULT (A31) */
-#define EVFDFS_WIRE_SUB_BUF_RANGE 0x2	/* aio_buf outside user space:
+#define EVFDFS_WIRE_SUB_BUF_RANGE \
+	0x2 /* aio_buf outside user space:
 					 * EFAULT at submit (A30.5) */
-#define EVFDFS_WIRE_SUB_IOV_FAULT 0x4	/* the iovec array is unreadable:
+#define EVFDFS_WIRE_SUB_IOV_FAULT \
+	0x4 /* the iovec array is unreadable:
 					 * EFAULT at submit (A30.5) */
-#define EVFDFS_WIRE_SUB_KEY_FAULT 0x8	/* aio_key is not writable: EFAULT at
+#define EVFDFS_WIRE_SUB_KEY_FAULT \
+	0x8 /* aio_key is not writable: EFAULT at
 					 * step 7 of table 2.5 */
 #define EVFDFS_WIRE_SUB_FLAGS 0xf
 
@@ -97,18 +101,18 @@ struct evfdfs_wire_setup {
  */
 struct evfdfs_wire_submit {
 	struct evfdfs_wire_hdr hdr;
-	__u32 flags;		/* EVFDFS_WIRE_SUB_* */
+	__u32 flags; /* EVFDFS_WIRE_SUB_* */
 	__u32 nsegs;
-	__u64 obj;		/* the iocb's address, echoed in io_event.obj */
-	struct iocb iocb;	/* as the caller filled it */
-}; /* 88 bytes */
+	__u64 obj;	  /* the iocb's address, echoed in io_event.obj */
+	struct iocb iocb; /* as the caller filled it */
+};			  /* 88 bytes */
 
 struct evfdfs_wire_cancel {
 	struct evfdfs_wire_hdr hdr;
-	__u32 aio_key;		/* the iocb's aio_key as the caller sees it */
-	__u32 flags;		/* must be 0 */
-	__u64 obj;		/* the iocb's address */
-}; /* 24 bytes */
+	__u32 aio_key; /* the iocb's aio_key as the caller sees it */
+	__u32 flags;   /* must be 0 */
+	__u64 obj;     /* the iocb's address */
+};		       /* 24 bytes */
 
 /*
  * A completion.  For a successful PREAD/PREADV (res > 0) the res bytes
@@ -117,13 +121,13 @@ struct evfdfs_wire_cancel {
  */
 struct evfdfs_wire_event {
 	struct evfdfs_wire_hdr hdr;
-	__u32 datalen;		/* bytes of data that follow */
-	__u32 flags;		/* 0 */
+	__u32 datalen; /* bytes of data that follow */
+	__u32 flags;   /* 0 */
 	struct io_event ev;
 }; /* 48 bytes */
 
 /* The data a single record may carry. */
-#define EVFDFS_WIRE_MAX_DATA \
+#define EVFDFS_WIRE_MAX_DATA                                          \
 	(EVFDFS_WIRE_MAX_RECORD - sizeof(struct evfdfs_wire_submit) - \
 	 1024 * sizeof(__u64))
 
@@ -152,10 +156,10 @@ static const char *const evfdfs_wire_names[EVFDFS_WIRE_NTYPES] = {
 };
 
 static const char *const evfdfs_wire_opnames[9] = {
-	[IOCB_CMD_PREAD] = "pread",	[IOCB_CMD_PWRITE] = "pwrite",
-	[IOCB_CMD_FSYNC] = "fsync",	[IOCB_CMD_FDSYNC] = "fdsync",
-	[IOCB_CMD_POLL] = "poll",	[IOCB_CMD_NOOP] = "noop",
-	[IOCB_CMD_PREADV] = "preadv",	[IOCB_CMD_PWRITEV] = "pwritev",
+	[IOCB_CMD_PREAD] = "pread",   [IOCB_CMD_PWRITE] = "pwrite",
+	[IOCB_CMD_FSYNC] = "fsync",   [IOCB_CMD_FDSYNC] = "fdsync",
+	[IOCB_CMD_POLL] = "poll",     [IOCB_CMD_NOOP] = "noop",
+	[IOCB_CMD_PREADV] = "preadv", [IOCB_CMD_PWRITEV] = "pwritev",
 };
 
 #endif /* EVFDFS_WIRE_H */

@@ -36,7 +36,8 @@ static void kernel_set_count(int fd, uint64_t val)
 	(void)n;
 	fcntl(fd, F_SETFL, fl);
 	while (val) {
-		step = val > 0xfffffffffffffffeull ? 0xfffffffffffffffeull : val;
+		step = val > 0xfffffffffffffffeull ? 0xfffffffffffffffeull
+						   : val;
 		cr_assert(write(fd, &step, sizeof(step)) == 8, "write: %s",
 			  strerror(errno));
 		val -= step;
@@ -93,10 +94,12 @@ void conform_run(conform_fn fn)
 	fn(&evt_backend_kernel, &k);
 	fn(&evt_backend_mount, &m);
 	cr_assert(k.len > 0, "the case recorded nothing");
-	cr_expect_str_eq(m.buf, k.buf, "mount differs from the kernel\n"
-				       "--- kernel:\n%s--- mount:\n%s",
+	cr_expect_str_eq(m.buf, k.buf,
+			 "mount differs from the kernel\n"
+			 "--- kernel:\n%s--- mount:\n%s",
 			 k.buf, m.buf);
-	cr_expect_eq(evt_count_fds(), fds_before, "the case leaked descriptors");
+	cr_expect_eq(evt_count_fds(), fds_before,
+		     "the case leaked descriptors");
 	evt_transcript_free(&k);
 	evt_transcript_free(&m);
 }

@@ -36,26 +36,26 @@ void conform_run(conform_fn fn);
  * CONFORM(name, criterion options...) { body using b and t }
  * defines Test(conformance, name) running the body on both backends.
  */
-#define CONFORM(name, ...)                                                  \
-	static void name##_body(const struct backend *b,                   \
-				struct evt_transcript *t);                 \
-	Test(conformance, name, .timeout = 30, ##__VA_ARGS__)              \
-	{                                                                   \
-		conform_run(name##_body);                                   \
-	}                                                                   \
-	static void name##_body(const struct backend *b,                   \
+#define CONFORM(name, ...)                                    \
+	static void name##_body(const struct backend *b,      \
+				struct evt_transcript *t);    \
+	Test(conformance, name, .timeout = 30, ##__VA_ARGS__) \
+	{                                                     \
+		conform_run(name##_body);                     \
+	}                                                     \
+	static void name##_body(const struct backend *b,      \
 				struct evt_transcript *t)
 
 /* Record "label: ret=N" or "label: err=EXXX" for a syscall's result. */
-#define REC(t, label, expr)                                                 \
-	do {                                                                \
-		errno = 0;                                                  \
-		long rec_ret_ = (long)(expr);                               \
-		int rec_err_ = errno;                                       \
-		char rec_buf_[64];                                          \
-		evt_rec((t), "%s: %s", (label),                             \
-			evt_res(rec_ret_, rec_err_, rec_buf_,               \
-				sizeof(rec_buf_)));                         \
+#define REC(t, label, expr)                                   \
+	do {                                                  \
+		errno = 0;                                    \
+		long rec_ret_ = (long)(expr);                 \
+		int rec_err_ = errno;                         \
+		char rec_buf_[64];                            \
+		evt_rec((t), "%s: %s", (label),               \
+			evt_res(rec_ret_, rec_err_, rec_buf_, \
+				sizeof(rec_buf_)));           \
 	} while (0)
 
 #endif

@@ -188,8 +188,10 @@ int evt_mount_stop(struct evt_mount *m, char *why, size_t whylen)
 	       evt_now_ms() < deadline)
 		usleep(5000);
 	if (r != m->pid) {
-		snprintf(why, whylen, "evfdfs did not exit within %d ms of "
-				      "the unmount", EXIT_DEADLINE_MS);
+		snprintf(why, whylen,
+			 "evfdfs did not exit within %d ms of "
+			 "the unmount",
+			 EXIT_DEADLINE_MS);
 		kill(m->pid, SIGKILL);
 		waitpid(m->pid, NULL, 0);
 		snprintf(cmd, sizeof(cmd), "fusermount3 -uz '%s' 2>/dev/null",
@@ -258,7 +260,8 @@ int evt_create_counter(const char *mnt, const char *name, uint64_t initval,
 	fd = open(path, O_RDWR | O_CREAT | O_EXCL | oflags, 0600);
 	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
 	if (semaphore)
-		cr_assert(fsetxattr(fd, "user.evfdfs.semaphore", "1", 1, 0) == 0,
+		cr_assert(fsetxattr(fd, "user.evfdfs.semaphore", "1", 1, 0) ==
+				  0,
 			  "set semaphore: %s", strerror(errno));
 	if (initval) {
 		snprintf(val, sizeof(val), "%llu", (unsigned long long)initval);

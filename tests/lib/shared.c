@@ -49,7 +49,8 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 	if (!shared.pid)
 		return;
 	if (evt_mount_stop(&shared, why, sizeof(why)) != 0) {
-		fprintf(stderr, "evfdfs tests: FAILED after the run: %s\n", why);
+		fprintf(stderr, "evfdfs tests: FAILED after the run: %s\n",
+			why);
 		fflush(NULL);
 		_exit(1);
 	}
@@ -63,7 +64,8 @@ const char *evt_shared_mnt(void)
 		const char *missing = evt_fuse_missing();
 
 		cr_skip_test("no shared mount: %s",
-			     missing ? missing : "the runner did not mount one");
+			     missing ? missing
+				     : "the runner did not mount one");
 	}
 	return mnt;
 }
