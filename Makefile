@@ -126,9 +126,14 @@ $(TEST_BINS): $(B)/test-%: $$(call test_objs,$$*) $(TEST_LIB_OBJS) $(CORE_OBJS) 
 		$(if $(LIBS_OUT),-L$(B) -l:libevfdfs.a) $(CRITERION_LIBS) \
 		$(AIO_LIBS) -lpthread -lutil
 
-# make check: unit, then conformance, then integration (and whatever other
-# suites exist), each with its own timeout; exits non-zero on any failure.
-check: tests
+# make check: install what is missing (scripts/deps.sh), then in a fresh make
+# (so pkg-config sees it) run unit, then conformance, then integration and
+# any other suites, each with its own timeout; non-zero on any failure.
+check:
+	$(Q)scripts/deps.sh test
+	$(Q)$(MAKE) --no-print-directory check-run
+
+check-run: tests
 	$(Q)B=$(B) tests/run-all.sh $(TEST_SUITES)
 
 bench: all
@@ -180,6 +185,6 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all tests check bench bench-quick install uninstall fuzz format lint clean
+.PHONY: all tests check check-run bench bench-quick install uninstall fuzz format lint clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
