@@ -145,6 +145,8 @@ struct bg {
 	pid_t id;    /* the thread's tid or the child's pid, 0 until known */
 	int pipe[2]; /* the worker writes its result here */
 	bool finished;
+	bool reaped; /* the child has been waited for */
+	int killed;  /* the signal that killed the child, or 0 */
 	long ret;
 	int err;
 	uint64_t out; /* the value read, revents, or epoll events */
@@ -167,8 +169,9 @@ bool bg_wait(struct bg *bg, int ms);
 void bg_signal(struct bg *bg, int sig);
 /*
  * Wait up to @ms, then record "label: ret=8 val=N" (read), "label: ret=8"
- * (write), "label: ret=1 out=0x1" (poll, epoll), "label: err=EINTR", or
- * "label: blocked" if it has not finished.
+ * (write), "label: ret=1 out=0x1" (poll, epoll), "label: err=EINTR",
+ * "label: killed by KILL" (a child), or "label: blocked" if it has not
+ * finished.
  */
 void bg_rec(struct evt_transcript *t, const char *label, struct bg *bg, int ms);
 /*

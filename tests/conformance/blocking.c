@@ -347,3 +347,37 @@ CONFORM(signal_interrupts_second_blocked_writer)
 	rec_count(t, "count", b, fd);
 	close(fd);
 }
+
+/* E33: SIGKILL ends a process asleep in read; nothing is consumed. */
+CONFORM(sigkill_ends_blocked_reader)
+{
+	int fd = b->open_counter(0, 0);
+	struct bg r;
+
+	bg_start(&r, BG_READ, fd, 0, true);
+	evt_rec(t, "child asleep: %d", bg_asleep(&r));
+	bg_signal(&r, SIGKILL);
+	bg_rec(t, "child", &r, BG_DEADLINE_MS);
+	bg_end(&r);
+	rec_write(t, "write 4", fd, 4);
+	rec_count(t, "count", b, fd);
+	close(fd);
+}
+
+/* E33: SIGKILL ends a process asleep in write; nothing is added. */
+CONFORM(sigkill_ends_blocked_writer)
+{
+	int fd = b->open_counter(0, 0);
+	struct bg w;
+
+	b->set_count(fd, TOP);
+	bg_start(&w, BG_WRITE, fd, 5, true);
+	evt_rec(t, "child asleep: %d", bg_asleep(&w));
+	bg_signal(&w, SIGKILL);
+	bg_rec(t, "child", &w, BG_DEADLINE_MS);
+	bg_end(&w);
+	rec_read(t, "read", fd);
+	usleep(BG_GRACE_MS * 1000); /* a lost writer would add now */
+	rec_count(t, "count", b, fd);
+	close(fd);
+}

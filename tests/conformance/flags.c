@@ -7,8 +7,11 @@
  */
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -151,5 +154,68 @@ CONFORM(fork_shares_counter)
 	bg_rec(t, "child write 9", &c, BG_DEADLINE_MS);
 	bg_end(&c);
 	rec_read(t, "parent read", fd);
+	close(fd);
+}
+
+/*
+ * E5: what F_SETFL does with the other flags it can change (O_DIRECT
+ * differs: differences.c).
+ */
+CONFORM(fsetfl_other_flags)
+{
+	static const struct {
+		const char *name;
+		int flag;
+	} c[] = {
+		{ "O_APPEND", O_APPEND },
+		{ "O_ASYNC", O_ASYNC },
+		{ "O_NOATIME", O_NOATIME },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		int fd = b->open_counter(1, EFD_NONBLOCK);
+		char label[64];
+
+		snprintf(label, sizeof(label), "F_SETFL %s", c[i].name);
+		REC(t, label, fcntl(fd, F_SETFL, O_NONBLOCK | c[i].flag));
+		rec_flags(t, "flags", fd);
+		rec_write(t, "write 2", fd, 2);
+		rec_read(t, "read", fd);
+		close(fd);
+	}
+}
+
+/* E58: a descriptor passed with SCM_RIGHTS shares the counter. */
+CONFORM(scm_rights_shares_counter)
+{
+	int fd = b->open_counter(0, EFD_NONBLOCK), sv[2], got = -1;
+	char byte = 'x', cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { &byte, 1 };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *cm;
+
+	cr_assert(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_control = cbuf;
+	msg.msg_controllen = sizeof(cbuf);
+	cm = CMSG_FIRSTHDR(&msg);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	cr_assert(sendmsg(sv[0], &msg, 0) == 1);
+	memset(cbuf, 0, sizeof(cbuf));
+	msg.msg_controllen = sizeof(cbuf);
+	cr_assert(recvmsg(sv[1], &msg, MSG_CMSG_CLOEXEC) == 1);
+	cm = CMSG_FIRSTHDR(&msg);
+	cr_assert(cm && cm->cmsg_type == SCM_RIGHTS);
+	memcpy(&got, CMSG_DATA(cm), sizeof(int));
+	close(sv[0]);
+	close(sv[1]);
+	rec_write(t, "write 7 via the received fd", got, 7);
+	rec_read(t, "read via the original", fd);
+	rec_flags(t, "received fd", got);
+	close(got);
 	close(fd);
 }

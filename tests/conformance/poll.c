@@ -21,7 +21,10 @@
 #define ALL_POLL_BITS \
 	(POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM | POLLPRI | POLLRDHUP)
 
-/* E40: the mask at 0, 5 and the top; RDNORM/WRNORM/PRI never reported. */
+/*
+ * E40, E41: the mask at 0, 5 and the top; RDNORM/WRNORM/PRI never
+ * reported.
+ */
 CONFORM(poll_masks)
 {
 	int fd = b->open_counter(0, EFD_NONBLOCK);
@@ -39,6 +42,9 @@ CONFORM(poll_masks)
 	rec_poll(t, "top OUT", fd, POLLOUT);
 	b->set_count(fd, TOP - 1);
 	rec_poll(t, "top-1 all", fd, ALL_POLL_BITS);
+	/* E41: POLLOUT promises room for a write of 1, not for more. */
+	rec_write(t, "write 2 at top-1", fd, 2);
+	rec_write(t, "write 1 at top-1", fd, 1);
 	close(fd);
 }
 

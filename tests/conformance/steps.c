@@ -243,6 +243,9 @@ void bg_start(struct bg *bg, enum bg_op op, int fd, uint64_t arg, bool child)
 		_exit(0);
 	}
 	bg->id = pid;
+	/* Only the child writes: a child that dies unheard gives EOF. */
+	close(bg->pipe[1]);
+	bg->pipe[1] = -1;
 }
 
 /* Read a small /proc file of the worker into @buf; false if it is gone. */
@@ -305,6 +308,16 @@ bool bg_wait(struct bg *bg, int ms)
 			return false;
 	}
 	n = read(bg->pipe[0], &r, sizeof(r));
+	if (n == 0 && bg->child) {
+		int status;
+
+		/* Killed before it could report. */
+		cr_assert(waitpid(bg->id, &status, 0) == bg->id);
+		bg->reaped = true;
+		bg->finished = true;
+		bg->killed = WIFSIGNALED(status) ? WTERMSIG(status) : -1;
+		return true;
+	}
 	cr_assert(n == sizeof(r), "background %s reported nothing (%zd)",
 		  bg->child ? "child" : "thread", n);
 	bg->finished = true;
@@ -344,6 +357,9 @@ void bg_rec(struct evt_transcript *t, const char *label, struct bg *bg, int ms)
 {
 	if (!bg_wait(bg, ms))
 		evt_rec(t, "%s: blocked", label);
+	else if (bg->killed)
+		evt_rec(t, "%s: killed by %s", label,
+			bg->killed > 0 ? sigabbrev_np(bg->killed) : "?");
 	else if (bg->ret < 0)
 		evt_rec(t, "%s: err=%s", label, evt_errname(bg->err));
 	else if (bg->op == BG_READ)
@@ -362,10 +378,12 @@ void bg_end(struct bg *bg)
 
 	cr_assert(bg_wait(bg, BG_DEADLINE_MS),
 		  "background call still blocked at the end of the case");
-	if (bg->child)
-		cr_assert(waitpid(bg->id, &status, 0) == bg->id);
-	else
+	if (bg->child) {
+		if (!bg->reaped)
+			cr_assert(waitpid(bg->id, &status, 0) == bg->id);
+	} else {
 		cr_assert(pthread_join(bg->thr, NULL) == 0);
+		close(bg->pipe[1]);
+	}
 	close(bg->pipe[0]);
-	close(bg->pipe[1]);
 }
