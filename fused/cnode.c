@@ -6,13 +6,16 @@
  * wakes pollers with the kernel's wake key: EPOLLIN after a write or a
  * signal, EPOLLOUT after a read (E17, E27).  A poller is notified only when
  * the key meets its interest, which is what makes edge-triggered epoll see
- * the kernel's edges (E44-E46):
+ * the kernel's edges (E44-E46).  The notification goes out *before* the
+ * reply: the kernel wakes an eventfd's wait queue inside the read or write,
+ * so when the call returns, an epoll set watching the counter already holds
+ * the event, and an epoll_wait(0) right after the write must see it:
  *
  *   writer                 daemon                        kernel / poller
- *   write(8) ------------> counter_write, reply 8
- *                          cnode_changed: key EPOLLIN
- *                          handle wants IN? notify(ph) -> wake, re-POLL
- *                                                   <--- POLL (new ph)
+ *   write(8) ------------> counter_write, key EPOLLIN
+ *                          handle wants IN? notify(ph) -> wake (ready list)
+ *            <------------ reply 8
+ *   epoll_wait(0) ---------------------------------------> re-POLL
  *                          reply mask from the count --> edge reported
  *
  * A value is consumed only by a reply the kernel accepted: if
@@ -71,6 +74,22 @@ void handle_notify(struct handle *h, unsigned int key)
 	h->poll_events = 0;
 }
 
+/*
+ * Notify the pollers of @cn whose interest meets @key, now, ahead of the
+ * reply to the request that changed the counter (see the top of the file).
+ * cnode_changed() notifies again with every key gathered; a handle notified
+ * here has no poll handle until the kernel polls again, which cannot happen
+ * before this single-threaded daemon reads its next request, so that second
+ * pass does not repeat the event.
+ */
+static void notify_pollers(struct cnode *cn, unsigned int key)
+{
+	struct list_head *pos;
+
+	list_for_each (pos, &cn->handles)
+		handle_notify(list_entry(pos, struct handle, link), key);
+}
+
 unsigned int cnode_pollers(const struct cnode *cn)
 {
 	const struct list_head *pos;
@@ -103,9 +122,7 @@ void cnode_changed(struct cnode *cn)
 		if (!key)
 			break;
 		cn->wake_key = 0;
-		list_for_each (pos, &cn->handles)
-			handle_notify(list_entry(pos, struct handle, link),
-				      key);
+		notify_pollers(cn, key);
 		list_for_each_safe (pos, tmp, &cn->watchers)
 			list_entry(pos, struct watcher, link)
 				->wake(list_entry(pos, struct watcher, link),
@@ -185,12 +202,21 @@ static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
 	ret = counter_read(&cn->c, &val);
 	if (ret)
 		return ret;
+	if (trace_on(cn->fs))
+		trace_emit(cn->fs, "read %s pid=%d val=%llu count=%llu%s",
+			   label(cn), (int)pid, (unsigned long long)val,
+			   (unsigned long long)cn->c.count,
+			   text ? " text" : "");
+	notify_pollers(cn, POLLOUT); /* E17, before the reply */
 	if (text)
 		ret = fuse_reply_buf(req, line, len);
 	else
 		ret = fuse_reply_buf(req, (const char *)&val, sizeof(val));
 	if (ret) {
-		/* The kernel no longer waits for this reply: nothing lost. */
+		/*
+		 * The kernel no longer waits for this reply: nothing lost.
+		 * The pollers had a wake-up for nothing; that is all.
+		 */
 		counter_unread(&cn->c, val);
 		if (trace_on(cn->fs))
 			trace_emit(cn->fs, "refused %s pid=%d val=%llu",
@@ -199,11 +225,6 @@ static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
 		return 0;
 	}
 	cn->wake_key |= POLLOUT;
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "read %s pid=%d val=%llu count=%llu%s",
-			   label(cn), (int)pid, (unsigned long long)val,
-			   (unsigned long long)cn->c.count,
-			   text ? " text" : "");
 	return 0;
 }
 
@@ -272,15 +293,21 @@ static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 	if (ret)
 		return ret;
 	counter_write(&cn->c, val);
-	if (fuse_reply_write(req, sizeof(val))) {
-		cn->c.count -= val; /* the caller never saw it succeed */
-		return 0;
-	}
-	cn->wake_key |= POLLIN; /* even for 0 (E25, E27) */
 	if (trace_on(cn->fs))
 		trace_emit(cn->fs, "write %s pid=%d val=%llu count=%llu",
 			   label(cn), (int)pid, (unsigned long long)val,
 			   (unsigned long long)cn->c.count);
+	/* Even for 0 (E25, E27); before the reply. */
+	notify_pollers(cn, POLLIN);
+	if (fuse_reply_write(req, sizeof(val))) {
+		cn->c.count -= val; /* the caller never saw it succeed */
+		if (trace_on(cn->fs))
+			trace_emit(cn->fs, "refused %s pid=%d val=%llu",
+				   label(cn), (int)pid,
+				   (unsigned long long)val);
+		return 0;
+	}
+	cn->wake_key |= POLLIN;
 	return 0;
 }
 
@@ -353,6 +380,7 @@ static int text_write_try(struct waiter *w)
 				   (unsigned long long)val,
 				   (unsigned long long)cn->c.count);
 	}
+	notify_pollers(cn, cn->wake_key); /* before the reply */
 	fuse_reply_write(w->req, w->size);
 	return 0;
 }
@@ -360,6 +388,7 @@ static int text_write_try(struct waiter *w)
 /* Interrupted or would block: report the values applied so far, if any. */
 static void text_write_partial(struct waiter *w, int err)
 {
+	notify_pollers(w->h->cn, w->h->cn->wake_key); /* before the reply */
 	if (w->next > 0)
 		fuse_reply_write(w->req, w->ends[w->next - 1]);
 	else

@@ -44,6 +44,9 @@ static const struct fixed fixed_files[] = {
 
 #define NFIXED (sizeof(fixed_files) / sizeof(fixed_files[0]))
 
+/* The size a binary counter reports: one value (see COUNTER_OPEN_FLAGS). */
+#define COUNTER_BIN_SIZE 8
+
 static const struct fixed *fixed_by_name(const char *name)
 {
 	size_t i;
@@ -90,6 +93,8 @@ static void fill_counter_stat(const struct cnode *cn, bool text,
 	memset(st, 0, sizeof(*st));
 	st->st_ino = cnode_ino(cn, text);
 	st->st_mode = S_IFREG | cn->mode;
+	/* See COUNTER_OPEN_FLAGS: 8-byte writes must not pass the size. */
+	st->st_size = text ? 0 : COUNTER_BIN_SIZE;
 	st->st_nlink = cn->name ? 1 : 0;
 	st->st_uid = cn->uid;
 	st->st_gid = cn->gid;
@@ -504,6 +509,24 @@ static int reply_open(fuse_req_t req, struct handle *h, uint32_t open_flags)
 
 #define STREAM_FLAGS (FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM)
 
+#ifndef FOPEN_PARALLEL_DIRECT_WRITES
+#define FOPEN_PARALLEL_DIRECT_WRITES (1 << 6) /* kernel 6.2 */
+#endif
+
+/*
+ * Counters also take FOPEN_PARALLEL_DIRECT_WRITES.  Without it the kernel
+ * holds the inode lock, uninterruptibly, across every direct write until
+ * the daemon answers it: while one write of a counter is parked here (the
+ * count is at the top), every other write of that counter, through any
+ * descriptor, waits in state D in the kernel instead of reaching us.  A
+ * nonblocking write then blocks, and a signal cannot interrupt it, where an
+ * eventfd would answer EAGAIN or EINTR at once (E24, E33).  With the flag
+ * the kernel takes the lock shared, but only for writes that do not reach
+ * past the file's size: a stream file writes at position 0, so the binary
+ * view reports a size of 8 (COUNTER_BIN_SIZE), one value.
+ */
+#define COUNTER_OPEN_FLAGS (STREAM_FLAGS | FOPEN_PARALLEL_DIRECT_WRITES)
+
 /**
  * op_open - Valid replies: fuse_reply_buf (fuse_open_out), fuse_reply_err
  * (EISDIR, ENOENT, ENOMEM, and what aiod_open() returns).
@@ -566,6 +589,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		h->cn = cn;
 		cnode_get(cn);
 		list_add_tail(&h->link, &cn->handles);
+		open_flags = COUNTER_OPEN_FLAGS;
 		break;
 	}
 	if (ret) {
