@@ -337,3 +337,29 @@ INTEG_TEST(shell, unlinked_counter_keeps_working_while_open, 60)
 		  "the unlinked counter outlived its last descriptor");
 	cr_assert_eq(sh(out, sizeof(out), "rm %s/%s", mnt, name), 0, "%s", out);
 }
+
+/*
+ * rm after the counter was used through text/NAME: the kernel may keep
+ * the text view's inode cached for a long time (no FORGET yet), but the
+ * counter is gone for every user and must be gone from the status file.
+ */
+INTEG_TEST(shell, rm_after_text_use_leaves_no_ghost_in_status, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], out[512];
+	long long id;
+
+	evt_unique(name, sizeof(name), "ghost");
+	cr_assert_eq(sh(out, sizeof(out), "touch %s/%s && echo 4 > %s/text/%s",
+			mnt, name, mnt, name),
+		     0, "%s", out);
+	id = integ_field(mnt, name, "id");
+	cr_assert_gt(id, 0);
+	cr_assert_eq(
+		sh(out, sizeof(out), "rm %s/%s && ls %s/text", mnt, name, mnt),
+		0, "%s", out);
+	cr_assert(integ_wait_field_by_id(mnt, (uint64_t)id, "count", -1,
+					 INTEG_WAIT_MS),
+		  "status still shows the removed counter: count=%lld",
+		  integ_field_by_id(mnt, (uint64_t)id, "count"));
+}
