@@ -110,6 +110,35 @@ INTEG_TEST(blocking, same_fd_read_from_other_thread_wakes_writer, 60)
 	close(fd);
 }
 
+/*
+ * E32: another thread closing the descriptor does not end a read blocked
+ * on it; a write through a second descriptor still completes it.
+ */
+INTEG_TEST(blocking, close_by_other_thread_does_not_end_blocked_read, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	struct io_thread rd = { 0 };
+	char name[128];
+	int fd, fd2;
+
+	evt_unique(name, sizeof(name), "thc");
+	fd = evt_create_counter(mnt, name, 0, false, 0);
+	fd2 = integ_open(mnt, name, false, O_RDWR);
+	rd.fd = fd;
+	io_thread_start(&rd);
+	cr_assert(integ_wait_field(mnt, name, "readers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(close(fd), 0);
+	cr_assert_eq(integ_field(mnt, name, "readers"), 1,
+		     "close ended the parked read");
+	cr_assert_eq(integ_write_u64(fd2, 11), 0);
+	cr_assert(io_thread_join(&rd, INTEG_WAIT_MS), "the reader never woke");
+	cr_assert_eq(rd.ret, 0, "read: %s", strerror(-rd.ret));
+	cr_assert_eq(rd.val, 11);
+	/* The reader's open file is released once its read is done. */
+	cr_assert(integ_wait_field(mnt, name, "opens", 1, INTEG_WAIT_MS));
+	close(fd2);
+}
+
 /* ---- two processes, two descriptors ---------------------------------- */
 
 /* open(2) for a child: no Criterion assertion may run there. */
@@ -363,4 +392,107 @@ INTEG_TEST(blocking, thousand_parked_readers_cost_no_thread, 300)
 	cr_assert(integ_wait_field(m->dir, name, "opens", 1, INTEG_WAIT_MS));
 	close(fd);
 	integ_unmount();
+}
+
+/* ---- blocked writers ------------------------------------------------- */
+
+/*
+ * Child: with a SIGUSR1 handler (no SA_RESTART), write to @name (binary
+ * value @v, or the text @text to text/@name).  Exit 0 on EINTR, 10 +
+ * errno on another error, 100 + bytes written on success.
+ */
+static pid_t writer_child(const char *mnt, const char *name, uint64_t v,
+			  const char *text)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	char path[PATH_MAX];
+	pid_t pid = integ_fork();
+	ssize_t n;
+	int fd;
+
+	if (pid)
+		return pid;
+	sigaction(SIGUSR1, &sa, NULL);
+	snprintf(path, sizeof(path), "%s/%s%s", mnt, text ? "text/" : "", name);
+	fd = open(path, O_RDWR);
+	if (fd < 0)
+		_exit(5);
+	n = text ? write(fd, text, strlen(text)) : write(fd, &v, sizeof(v));
+	if (n < 0)
+		_exit(errno == EINTR ? 0 : 10 + errno % 40);
+	_exit(100 + (int)n);
+}
+
+INTEG_TEST(blocking, interrupted_blocked_write_adds_nothing, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], path[PATH_MAX];
+	pid_t wr;
+	int fd, st;
+
+	evt_unique(name, sizeof(name), "wintr");
+	fd = evt_create_counter(mnt, name, TOP, false, 0);
+	evt_path(path, sizeof(path), mnt, name);
+	wr = writer_child(mnt, name, 5, NULL);
+	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(kill(wr, SIGUSR1), 0);
+	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
+	cr_assert_eq(integ_exit_code(st), 0, "expected EINTR, exit %d",
+		     integ_exit_code(st));
+	cr_assert_eq(integ_field(mnt, name, "writers"), 0);
+	cr_assert_eq(evt_xattr_value(path), TOP, "an interrupted write added");
+	close(fd);
+}
+
+/*
+ * A text write of several numbers at the top applies what fits, parks for
+ * the rest, and finishes when a read makes room: the whole write is
+ * acknowledged and every number is in the counter once.
+ */
+INTEG_TEST(blocking, blocked_text_write_finishes_after_read, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], path[PATH_MAX];
+	uint64_t v = 0;
+	pid_t wr;
+	int fd, st;
+
+	evt_unique(name, sizeof(name), "tw");
+	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
+	evt_path(path, sizeof(path), mnt, name);
+	wr = writer_child(mnt, name, 0, "1 2 3");
+	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(evt_xattr_value(path), TOP, "1 and 2 are applied");
+	cr_assert_eq(integ_read_u64(fd, &v), 0);
+	cr_assert_eq(v, TOP);
+	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
+	cr_assert_eq(integ_exit_code(st), 105, "exit %d", integ_exit_code(st));
+	cr_assert_eq(evt_xattr_value(path), 3);
+	close(fd);
+}
+
+/*
+ * Interrupted after some numbers were applied, a text write reports the
+ * bytes of those numbers (a short write, as a pipe does), not EINTR: the
+ * caller must learn what took effect.
+ */
+INTEG_TEST(blocking, interrupted_text_write_reports_bytes_applied, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], path[PATH_MAX];
+	pid_t wr;
+	int fd, st;
+
+	evt_unique(name, sizeof(name), "twi");
+	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
+	evt_path(path, sizeof(path), mnt, name);
+	wr = writer_child(mnt, name, 0, "1 2 3");
+	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(kill(wr, SIGUSR1), 0);
+	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
+	cr_assert_eq(integ_exit_code(st), 104, "expected 4 bytes, exit %d",
+		     integ_exit_code(st));
+	cr_assert_eq(evt_xattr_value(path), TOP);
+	cr_assert_eq(integ_field(mnt, name, "writers"), 0);
+	close(fd);
 }
