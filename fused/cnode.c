@@ -60,18 +60,27 @@ void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
 	h->poll_events |= events ? events : ~0u;
 }
 
+/*
+ * The poll handle is taken off the handle before anything else: tracing the
+ * notification is itself an event, and every event notifies the pollers of
+ * the trace file, which can be this very handle.  A notification of a trace
+ * reader is not traced at all: it would add a line per event to the stream
+ * it is about.
+ */
 void handle_notify(struct handle *h, unsigned int key)
 {
-	if (!h->ph || !(key & h->poll_events))
+	struct fuse_pollhandle *ph = h->ph;
+
+	if (!ph || !(key & h->poll_events))
 		return;
-	if (trace_on(h->fs))
+	h->ph = NULL;
+	h->poll_events = 0;
+	if (h->kind != H_TRACE && trace_on(h->fs))
 		trace_emit(h->fs, "notify %s handle=%llu key=%s",
 			   h->cn ? label(h->cn) : "-",
 			   (unsigned long long)h->id, key_name(key));
-	fuse_lowlevel_notify_poll(h->ph);
-	fuse_pollhandle_destroy(h->ph);
-	h->ph = NULL;
-	h->poll_events = 0;
+	fuse_lowlevel_notify_poll(ph);
+	fuse_pollhandle_destroy(ph);
 }
 
 /*

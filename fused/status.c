@@ -54,19 +54,35 @@ static unsigned int count_handles(const struct cnode *cn)
 	return n;
 }
 
+/*
+ * A counter that is unlinked and held by nothing but the kernel's lookup
+ * count is gone for every user: no path reaches it and no descriptor
+ * holds it.  It lingers only until FORGET, which may not come for a long
+ * time (the kernel keeps the inode of text/NAME cached after an rm of
+ * NAME), so the snapshot leaves it out.
+ */
+static bool cnode_visible(const struct cnode *cn)
+{
+	return cn->name || cn->refs;
+}
+
 int status_snapshot(struct evfdfs *fs, char **buf, size_t *len)
 {
 	struct sbuf sb = { .cap = 4096 };
 	struct list_head *pos;
+	unsigned int n = 0;
 
 	sb.p = malloc(sb.cap);
 	if (!sb.p)
 		return -ENOMEM;
-	sbuf_printf(&sb, "evfdfs %s counters=%u\n", EVFDFS_VERSION,
-		    fs->ncounters);
+	list_for_each (pos, &fs->counters)
+		n += cnode_visible(list_entry(pos, struct cnode, all));
+	sbuf_printf(&sb, "evfdfs %s counters=%u\n", EVFDFS_VERSION, n);
 	list_for_each (pos, &fs->counters) {
 		struct cnode *cn = list_entry(pos, struct cnode, all);
 
+		if (!cnode_visible(cn))
+			continue;
 		sbuf_printf(&sb,
 			    "counter %s id=%llu count=%llu semaphore=%d "
 			    "linked=%d opens=%u readers=%u writers=%u "

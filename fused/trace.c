@@ -59,22 +59,30 @@ static size_t ring_get(struct trace_sub *s, char *p, size_t n)
 	return n;
 }
 
-static void sub_append(struct trace_sub *s, const char *line, size_t n)
+/*
+ * Queue the "- dropped N" note if it fits.  Its place is the gap: after
+ * everything buffered, before whatever comes next.  Returns false while
+ * drops remain unreported (then no new line may go in before the note).
+ */
+static bool sub_note_dropped(struct trace_sub *s)
 {
 	char note[64];
 	int m;
 
-	if (s->dropped) {
-		m = snprintf(note, sizeof(note), "- dropped %llu\n",
-			     (unsigned long long)s->dropped);
-		if (s->len + (size_t)m + n > s->cap) {
-			s->dropped++;
-			return;
-		}
-		ring_put(s, note, (size_t)m);
-		s->dropped = 0;
-	}
-	if (s->len + n > s->cap) {
+	if (!s->dropped)
+		return true;
+	m = snprintf(note, sizeof(note), "- dropped %llu\n",
+		     (unsigned long long)s->dropped);
+	if (s->len + (size_t)m > s->cap)
+		return false;
+	ring_put(s, note, (size_t)m);
+	s->dropped = 0;
+	return true;
+}
+
+static void sub_append(struct trace_sub *s, const char *line, size_t n)
+{
+	if (!sub_note_dropped(s) || s->len + n > s->cap) {
 		s->dropped++;
 		return;
 	}
@@ -87,6 +95,11 @@ static int trace_try(struct waiter *w)
 	char *out;
 	size_t n;
 
+	/*
+	 * A reader that drained the buffer learns of a gap now, not at the
+	 * next event, which may never come.
+	 */
+	sub_note_dropped(s);
 	if (s->len == 0)
 		return -EAGAIN;
 	n = w->size < s->len ? w->size : s->len;
@@ -193,5 +206,7 @@ void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 
 unsigned int trace_poll(struct handle *h)
 {
-	return h->u.trace->len ? POLLIN | POLLRDNORM : 0;
+	struct trace_sub *s = h->u.trace;
+
+	return s->len || s->dropped ? POLLIN | POLLRDNORM : 0;
 }

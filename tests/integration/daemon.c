@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The daemon's own life: SIGTERM and SIGINT unmount and exit 0 with a
+ * clean log, also while readers are parked (they get an error, never a
+ * hang); a daemon killed outright under load leaves its clients with an
+ * error (ENOTCONN/ECONNABORTED, bounded), and a lazy unmount cleans up
+ * the dead mount.  Each test has a private mount.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "integ.h"
+
+/*
+ * A child that reads @name once and exits with the read's errno (0 means
+ * the read succeeded, which no test here expects).
+ */
+static pid_t blocked_reader(const char *mnt, const char *name)
+{
+	char path[PATH_MAX];
+	uint64_t v;
+	pid_t pid = integ_fork();
+	int fd, ret;
+
+	if (pid)
+		return pid;
+	fd = open(evt_path(path, sizeof(path), mnt, name), O_RDWR);
+	if (fd < 0)
+		_exit(200);
+	ret = integ_read_u64(fd, &v);
+	_exit(-ret);
+}
+
+/* Wait for the daemon to exit on its own; returns its wait status. */
+static int daemon_exit_status(struct evt_mount *m)
+{
+	int st = 0;
+
+	cr_assert_eq(integ_reap(m->pid, &st, INTEG_WAIT_MS), 0,
+		     "evfdfs did not exit");
+	m->pid = 0; /* reaped: integ_fini() only cleans up after it */
+	return st;
+}
+
+/* After the daemon is gone: no mount left, clean up its directory. */
+static void after_daemon(struct evt_mount *m, bool want_clean_log)
+{
+	char why[1024] = "";
+
+	cr_assert_not(integ_is_mounted(m->dir), "%s is still mounted", m->dir);
+	if (want_clean_log)
+		cr_assert(integ_log_clean(m->log, why, sizeof(why)),
+			  "daemon log: %s", why);
+	cr_assert_eq(rmdir(m->dir), 0, "rmdir %s: %s", m->dir, strerror(errno));
+	unlink(m->log);
+	integ_forget_mount();
+}
+
+static void signal_unmounts_and_exits_zero(int sig, int nreaders)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	pid_t *readers = calloc((size_t)nreaders + 1, sizeof(*readers));
+	int fd, st, i, code;
+
+	cr_assert(readers);
+	fd = evt_create_counter(m->dir, "c", 0, false, 0);
+	close(fd);
+	for (i = 0; i < nreaders; i++)
+		readers[i] = blocked_reader(m->dir, "c");
+	if (nreaders)
+		cr_assert(integ_wait_field(m->dir, "c", "readers", nreaders,
+					   INTEG_WAIT_MS));
+	cr_assert_eq(kill(m->pid, sig), 0);
+	st = daemon_exit_status(m);
+	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "evfdfs after %s: status %#x", strsignal(sig), st);
+	for (i = 0; i < nreaders; i++) {
+		cr_assert_eq(integ_reap(readers[i], &st, INTEG_WAIT_MS), 0,
+			     "a parked reader hangs after the daemon exited");
+		code = integ_exit_code(st);
+		cr_assert(code > 0 && code < 200,
+			  "parked reader: exit %d (0 = it read a value)", code);
+	}
+	free(readers);
+	after_daemon(m, true);
+}
+
+INTEG_TEST(daemon, sigterm_unmounts_and_exits_zero, 60)
+{
+	signal_unmounts_and_exits_zero(SIGTERM, 0);
+}
+
+INTEG_TEST(daemon, sigint_unmounts_and_exits_zero, 60)
+{
+	signal_unmounts_and_exits_zero(SIGINT, 0);
+}
+
+INTEG_TEST(daemon, sigterm_with_parked_readers_fails_them_and_exits_zero, 90)
+{
+	signal_unmounts_and_exits_zero(SIGTERM, 5);
+}
+
+INTEG_TEST(daemon, fusermount_unmount_exits_zero_with_clean_log, 60)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	char path[PATH_MAX];
+	uint64_t v;
+	int fd;
+
+	/* Some traffic first, so that shutdown has state to free. */
+	fd = evt_create_counter(m->dir, "c", 3, true, 0);
+	cr_assert_eq(integ_read_u64(fd, &v), 0);
+	close(fd);
+	fd = open(evt_path(path, sizeof(path), m->dir, "trace"), O_RDONLY);
+	cr_assert(fd >= 0);
+	close(fd);
+	integ_unmount(); /* asserts exit 0 and a clean log */
+	cr_assert_not(integ_is_mounted(path));
+}
+
+INTEG_TEST(daemon, killed_daemon_fails_clients_and_lazy_unmount_cleans_up, 90)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	char path[PATH_MAX], cmd[PATH_MAX + 64], out[256];
+	pid_t readers[4];
+	int fd, st, i, code;
+	uint64_t v = 1;
+
+	fd = evt_create_counter(m->dir, "c", 0, false, 0);
+	for (i = 0; i < 4; i++)
+		readers[i] = blocked_reader(m->dir, "c");
+	cr_assert(integ_wait_field(m->dir, "c", "readers", 4, INTEG_WAIT_MS));
+
+	cr_assert_eq(kill(m->pid, SIGKILL), 0);
+	st = daemon_exit_status(m);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	/* Parked readers: an error, promptly. */
+	for (i = 0; i < 4; i++) {
+		cr_assert_eq(integ_reap(readers[i], &st, INTEG_WAIT_MS), 0,
+			     "a reader hangs on the dead mount");
+		code = integ_exit_code(st);
+		cr_assert(code == ENOTCONN || code == ECONNABORTED,
+			  "parked reader: %s (exit %d)",
+			  code < 200 ? strerror(code) : "?", code);
+	}
+	/* Old descriptors and new calls alike. */
+	cr_assert_eq(integ_write_u64(fd, v), -ENOTCONN);
+	cr_assert_eq(integ_read_u64(fd, &v), -ENOTCONN);
+	errno = 0;
+	cr_assert_eq(open(evt_path(path, sizeof(path), m->dir, "c"), O_RDWR),
+		     -1);
+	cr_assert_eq(errno, ENOTCONN, "open: %s", strerror(errno));
+	close(fd);
+
+	/* The dead mount is still there until someone takes it down. */
+	cr_assert(integ_is_mounted(m->dir));
+	snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", m->dir);
+	cr_assert_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	after_daemon(m, false);
+}
