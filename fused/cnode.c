@@ -185,32 +185,49 @@ void cnode_set_semaphore(struct cnode *cn, bool on, pid_t pid)
 /* ---- reads ---------------------------------------------------------- */
 
 /*
- * Serve one read now if the counter can.  Returns 0 once the request has
- * been answered (with data, or EINVAL for a text buffer too small for the
- * line), -EAGAIN if the counter is empty.
+ * A text read may be shorter than its line (a shell's `read` takes one byte
+ * at a time): the value is consumed by the first read and the rest of its
+ * line waits on the handle for the next reads, which take nothing from the
+ * counter until it is gone.  If the handle is closed mid-line, the value
+ * goes back to the counter (cnode_text_release()): a value counts as
+ * consumed only once its whole line has been delivered.
  */
-static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
-		    pid_t pid)
+static int text_rest_read(struct handle *h, fuse_req_t req, size_t size)
 {
+	size_t n = size < h->u.text.len ? size : h->u.text.len;
+
+	if (fuse_reply_buf(req, h->u.text.rest, n))
+		return 0; /* refused: the rest stays */
+	memmove(h->u.text.rest, h->u.text.rest + n, h->u.text.len - n);
+	h->u.text.len -= (uint8_t)n;
+	return 0;
+}
+
+/*
+ * Serve one read now if the counter can.  Returns 0 once the request has
+ * been answered, -EAGAIN if the counter is empty.
+ */
+static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
+{
+	struct cnode *cn = h->cn;
+	bool text = h->kind == H_TEXT;
 	char line[COUNTER_TEXT_LINE_MAX + 1];
 	uint64_t val;
 	size_t len = 0;
 	int ret;
 
+	if (text && h->u.text.len)
+		return text_rest_read(h, req, size);
 	if (cn->c.count == 0)
 		return -EAGAIN;
-	if (text) {
-		/* Check the line fits before consuming anything. */
-		len = counter_text_format(line,
-					  cn->c.semaphore ? 1 : cn->c.count);
-		if (size < len) {
-			fuse_reply_err(req, EINVAL);
-			return 0;
-		}
-	}
 	ret = counter_read(&cn->c, &val);
 	if (ret)
 		return ret;
+	if (text) {
+		len = counter_text_format(line, val);
+		if (len > size)
+			len = size;
+	}
 	if (trace_on(cn->fs))
 		trace_emit(cn->fs, "read %s pid=%d val=%llu count=%llu%s",
 			   label(cn), (int)pid, (unsigned long long)val,
@@ -233,14 +250,49 @@ static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
 				   (unsigned long long)val);
 		return 0;
 	}
+	if (text && line[len - 1] != '\n') {
+		h->u.text.len =
+			(uint8_t)counter_text_format(h->u.text.rest, val);
+		h->u.text.len -= (uint8_t)len;
+		memmove(h->u.text.rest, h->u.text.rest + len, h->u.text.len);
+		h->u.text.val = val;
+	}
 	cn->wake_key |= POLLOUT;
 	return 0;
 }
 
+void cnode_text_release(struct handle *h)
+{
+	struct cnode *cn = h->cn;
+	uint64_t room;
+
+	if (!h->u.text.len)
+		return;
+	/* Give the unfinished line's value back, saturating below the top. */
+	room = cn->c.count >= COUNTER_MAX ? 0 : COUNTER_MAX - cn->c.count;
+	cn->c.count += h->u.text.val < room ? h->u.text.val : room;
+	h->u.text.len = 0;
+	cn->wake_key |= POLLIN;
+	if (trace_on(cn->fs))
+		trace_emit(cn->fs, "unread %s val=%llu count=%llu", label(cn),
+			   (unsigned long long)h->u.text.val,
+			   (unsigned long long)cn->c.count);
+	cnode_changed(cn);
+}
+
+/* The poll mask of a counter handle: E40, plus a text line waiting. */
+unsigned int cnode_poll(const struct handle *h)
+{
+	unsigned int mask = counter_poll(&h->cn->c);
+
+	if (h->kind == H_TEXT && h->u.text.len)
+		mask |= POLLIN;
+	return mask;
+}
+
 static int read_try(struct waiter *w)
 {
-	int ret = read_now(w->h->cn, w->req, w->size, w->kind == W_TEXT_READ,
-			   w->pid);
+	int ret = read_now(w->h, w->req, w->size, w->pid);
 
 	if (ret == 0 && trace_on(w->h->fs))
 		trace_emit(w->h->fs, "wake %s pid=%d", label(w->h->cn),
@@ -273,7 +325,7 @@ void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 		fuse_reply_err(req, EINVAL); /* E10 */
 		return;
 	}
-	if (read_now(cn, req, size, text, fuse_req_ctx(req)->pid) == 0) {
+	if (read_now(h, req, size, fuse_req_ctx(req)->pid) == 0) {
 		cnode_changed(cn);
 		return;
 	}

@@ -152,6 +152,12 @@ struct handle {
 			char *buf;
 			size_t len;
 		} status;
+		/* H_TEXT: the rest of a line that a short read left behind */
+		struct {
+			char rest[COUNTER_TEXT_LINE_MAX];
+			uint8_t len;
+			uint64_t val;	/* the value that line carries */
+		} text;
 		struct trace_sub *trace;
 		struct aiod_ctx *aio;
 	} u;
@@ -256,6 +262,8 @@ void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		 int flags);
 void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 		      size_t size, int flags);
+void cnode_text_release(struct handle *h);
+unsigned int cnode_poll(const struct handle *h);
 void cnode_changed(struct cnode *cn);
 void cnode_signal(struct cnode *cn, pid_t pid);
 int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid);

@@ -472,7 +472,10 @@ void handle_free(struct handle *h)
 	list_del_init(&h->link);
 	switch (h->kind) {
 	case H_COUNTER:
+		cnode_put(h->cn);
+		break;
 	case H_TEXT:
+		cnode_text_release(h);
 		cnode_put(h->cn);
 		break;
 	case H_STATUS:
@@ -714,7 +717,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 	switch (h->kind) {
 	case H_COUNTER:
 	case H_TEXT:
-		mask = counter_poll(&h->cn->c);
+		mask = cnode_poll(h);
 		break;
 	case H_TRACE:
 		mask = trace_poll(h);

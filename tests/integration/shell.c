@@ -363,3 +363,52 @@ INTEG_TEST(shell, rm_after_text_use_leaves_no_ghost_in_status, 60)
 		  "status still shows the removed counter: count=%lld",
 		  integ_field_by_id(mnt, (uint64_t)id, "count"));
 }
+
+/*
+ * The shell's `read` takes one byte at a time: a text read shorter than its
+ * line consumes the value and leaves the rest of the line on the handle, so
+ * `while read v` works; a reader that closes mid-line gives the value back.
+ */
+INTEG_TEST(shell, while_read_loop_reads_whole_values, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], out[512];
+
+	evt_unique(name, sizeof(name), "rd");
+	cr_assert_eq(sh(out, sizeof(out), "echo 15 > %s/text/%s", mnt, name), 0,
+		     "%s", out);
+	cr_assert_eq(
+		sh(out, sizeof(out),
+		   "setfattr -n user.evfdfs.semaphore -v 1 %s/%s && "
+		   "echo 2 > %s/text/%s && "
+		   "{ read a; read b; read c; echo \"$a,$b,$c\"; } < %s/text/%s",
+		   mnt, name, mnt, name, mnt, name),
+		0, "%s", out);
+	cr_assert_str_eq(out, "1,1,1\n");
+	cr_assert_eq(
+		evt_xattr_value(evt_path((char[4096]){ 0 }, 4096, mnt, name)),
+		14);
+}
+
+INTEG_TEST(shell, reader_closing_mid_line_gives_the_value_back, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char name[128], path[4096], c;
+	int fd;
+
+	evt_unique(name, sizeof(name), "mid");
+	snprintf(path, sizeof(path), "%s/text/%s", mnt, name);
+	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert(fd >= 0, "create %s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, "123\n", 4), 4);
+	cr_assert_eq(read(fd, &c, 1), 1);
+	cr_assert_eq(c, '1');
+	evt_path(path, sizeof(path), mnt, name);
+	cr_assert_eq(evt_xattr_value(path), 0, "the value left the counter");
+	cr_assert_eq(read(fd, &c, 1), 1);
+	cr_assert_eq(c, '2', "the rest comes from the same line");
+	cr_assert_eq(close(fd), 0);
+	cr_assert_eq(evt_xattr_value(path), 123,
+		     "an unfinished line is returned");
+	cr_assert_eq(unlink(path), 0);
+}
