@@ -29,7 +29,7 @@ for s in "${suites[@]}"; do
 	log=$(mktemp)
 	env_extra=()
 	[ "$s" = unit ] && env_extra=(EVFDFS_NO_SHARED_MOUNT=1)
-	env "${env_extra[@]}" B="$B" timeout -k 10 1500 "$bin" -j"$JOBS" \
+	env "${env_extra[@]}" B="$B" timeout -k 10 600 "$bin" -j"$JOBS" \
 		--verbose=1 "${EVFDFS_TEST_ARGS[@]+${EVFDFS_TEST_ARGS[@]}}" >"$log" 2>&1
 	rc=$?
 	grep -E '\[(FAIL|SKIP|----)\]|Assertion|FAILED|Sanitizer|runtime error|Synthesis|Warning|Timed out|CRASH|signal' "$log" \
