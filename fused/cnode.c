@@ -82,6 +82,37 @@ unsigned int cnode_pollers(const struct cnode *cn)
 }
 
 /*
+ * Tell the pollers of @cn about @key now, before the reply that makes the
+ * change visible to its caller.  On Linux the wake-up happens inside
+ * eventfd_write()/eventfd_read(), so a program that writes and then calls
+ * epoll_wait(..., 0) finds the event.  Over FUSE the notification is a
+ * separate message: sent after the reply, it races with the caller's next
+ * epoll_wait (which then misses the edge about half the time).  Sent
+ * before, the kernel has queued the epoll item before write() returns; the
+ * item's re-poll is a POLL request that this single-threaded daemon only
+ * reads after the reply, so it sees the new count.  If the reply then fails
+ * (the caller was interrupted) and the change is undone, the pollers have
+ * seen a spurious wake-up, which they must tolerate anyway.
+ *
+ *   caller               daemon                      kernel epoll
+ *   write(8) ----------> count += v
+ *                        notify_poll(ph) ----------> item queued
+ *            <---------- reply 8
+ *   epoll_wait(0) -----------------------------------> re-poll: POLL req
+ *                        POLL: mask(count) <-------
+ *
+ * cnode_changed() notifies again with the gathered key; by then the poll
+ * handles used here are gone, so nobody is woken twice.
+ */
+static void cnode_notify_now(struct cnode *cn, unsigned int key)
+{
+	struct list_head *pos;
+
+	list_for_each (pos, &cn->handles)
+		handle_notify(list_entry(pos, struct handle, link), key);
+}
+
+/*
  * Run the wait queue until nothing more completes, then tell pollers and
  * watchers.  Watchers may change the counter again (an AIO POLL whose RESFD
  * is this counter), so loop until no key is left; a nested call only adds
@@ -185,6 +216,7 @@ static int read_now(struct cnode *cn, fuse_req_t req, size_t size, bool text,
 	ret = counter_read(&cn->c, &val);
 	if (ret)
 		return ret;
+	cnode_notify_now(cn, POLLOUT);
 	if (text)
 		ret = fuse_reply_buf(req, line, len);
 	else
@@ -272,6 +304,7 @@ static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 	if (ret)
 		return ret;
 	counter_write(&cn->c, val);
+	cnode_notify_now(cn, POLLIN);
 	if (fuse_reply_write(req, sizeof(val))) {
 		cn->c.count -= val; /* the caller never saw it succeed */
 		return 0;
@@ -353,6 +386,8 @@ static int text_write_try(struct waiter *w)
 				   (unsigned long long)val,
 				   (unsigned long long)cn->c.count);
 	}
+	if (w->nvals)
+		cnode_notify_now(cn, POLLIN);
 	fuse_reply_write(w->req, w->size);
 	return 0;
 }
@@ -360,9 +395,10 @@ static int text_write_try(struct waiter *w)
 /* Interrupted or would block: report the values applied so far, if any. */
 static void text_write_partial(struct waiter *w, int err)
 {
-	if (w->next > 0)
+	if (w->next > 0) {
+		cnode_notify_now(w->h->cn, POLLIN);
 		fuse_reply_write(w->req, w->ends[w->next - 1]);
-	else
+	} else
 		fuse_reply_err(w->req, err);
 }
 
