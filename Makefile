@@ -59,8 +59,12 @@ PRELOAD_SRCS := $(wildcard client/preload.c)
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
 TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
-TEST_SUITES := $(filter-out lib,$(sort $(TEST_SUITES)))
+TEST_SUITES := $(filter-out lib shim-prog,$(sort $(TEST_SUITES)))
 TEST_BINS := $(TEST_SUITES:%=$(B)/test-%)
+# Programs that tests/shim runs natively and under the preload shim: plain
+# glibc and libaio, never libevfdfs, like the programs the shim is for.
+SHIM_PROG_SRCS := $(wildcard tests/shim-prog/*.c)
+SHIM_PROG_BINS := $(SHIM_PROG_SRCS:tests/shim-prog/%.c=$(B)/shim-%)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
@@ -72,7 +76,7 @@ PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
 
 all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS)
 
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(SHIM_PROG_BINS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -109,6 +113,11 @@ $(B)/examples/%: examples/%.c $(LIBS_OUT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -l:libevfdfs.a $(AIO_LIBS) -lpthread
+
+$(B)/shim-%: tests/shim-prog/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AIO_LIBS) -lpthread
 
 $(B)/bench/%: bench/%.c $(LIBS_OUT)
 	@mkdir -p $(dir $@)
