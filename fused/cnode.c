@@ -57,18 +57,28 @@ void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
 	h->poll_events |= events ? events : ~0u;
 }
 
+/*
+ * The poll handle is taken off @h before anything is traced: tracing
+ * notifies the trace file's own pollers, and a poller of the trace would
+ * otherwise be notified again from inside its own notification, for ever
+ * (the daemon died of that recursion as soon as anyone polled `trace`).
+ * Notifications of the trace file itself are not traced: each would be an
+ * event about the previous event.
+ */
 void handle_notify(struct handle *h, unsigned int key)
 {
-	if (!h->ph || !(key & h->poll_events))
+	struct fuse_pollhandle *ph = h->ph;
+
+	if (!ph || !(key & h->poll_events))
 		return;
-	if (trace_on(h->fs))
+	h->ph = NULL;
+	h->poll_events = 0;
+	if (h->kind != H_TRACE && trace_on(h->fs))
 		trace_emit(h->fs, "notify %s handle=%llu key=%s",
 			   h->cn ? label(h->cn) : "-",
 			   (unsigned long long)h->id, key_name(key));
-	fuse_lowlevel_notify_poll(h->ph);
-	fuse_pollhandle_destroy(h->ph);
-	h->ph = NULL;
-	h->poll_events = 0;
+	fuse_lowlevel_notify_poll(ph);
+	fuse_pollhandle_destroy(ph);
 }
 
 unsigned int cnode_pollers(const struct cnode *cn)
