@@ -105,9 +105,11 @@ $(B)/libevfdfs.a: $(CLIENT_LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/libevfdfs-preload.so: $(B)/pic/client/preload.o $(CLIENT_LIB_OBJS)
+$(B)/libevfdfs-preload.so: $(B)/pic/client/preload.o $(CLIENT_LIB_OBJS) \
+		client/preload.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--version-script=client/preload.map \
+		-o $@ $(filter %.o,$^) -ldl -lpthread
 
 $(B)/examples/%: examples/%.c $(LIBS_OUT)
 	@mkdir -p $(dir $@)

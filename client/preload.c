@@ -38,6 +38,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <libaio.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -50,10 +51,17 @@
 #include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "evfdfs.h"
+
 #define EXPORT __attribute__((visibility("default")))
+
+/* <linux/aio_abi.h>'s IOCB_FLAG_RESFD (that header and <libaio.h> both
+ * define struct iocb, so only one can be included). */
+#define IOCB_FLAG_RESFD (1u << 0)
 
 /* The name every anonymous counter starts with, inside the mount. */
 #define ANON_PREFIX ".evfdfs-anon-"
@@ -71,11 +79,13 @@
 static struct shim {
 	pthread_once_t once;
 	bool active;	    /* EVFDFS_MOUNT is set */
+	bool aio;	    /* and EVFDFS_PRELOAD_AIO is not "0" */
 	char mnt[PATH_MAX]; /* its real path */
 	size_t mntlen;
 	_Atomic unsigned long long dev; /* the mount's st_dev; 0: unknown */
 	_Atomic unsigned int seq;	/* for unique counter names */
 	_Atomic bool warned_create;
+	_Atomic bool warned_resfd;
 
 	int (*eventfd)(unsigned int, int);
 	int (*eventfd_read)(int, eventfd_t *);
@@ -89,10 +99,62 @@ static struct shim {
 	int (*dup3)(int, int, int);
 	int (*close_range)(unsigned int, unsigned int, int);
 	void (*closefrom)(int);
+
+	/* libaio's, for contexts that are not the shim's; NULL when the
+	 * program does not use libaio (then the raw syscalls stand in). */
+	int (*io_setup)(int, io_context_t *);
+	int (*io_destroy)(io_context_t);
+	int (*io_submit)(io_context_t, long, struct iocb **);
+	int (*io_getevents)(io_context_t, long, long, struct io_event *,
+			    struct timespec *);
+	int (*io_pgetevents)(io_context_t, long, long, struct io_event *,
+			     struct timespec *, sigset_t *);
+	int (*io_cancel)(io_context_t, struct iocb *, struct io_event *);
+	int (*io_queue_init)(int, io_context_t *);
+	int (*io_queue_release)(io_context_t);
+	int (*io_queue_run)(io_context_t);
 } shim = { .once = PTHREAD_ONCE_INIT };
+
+/*
+ * Set while this thread is inside libevfdfs (linked into the shim): the
+ * library's own eventfd() and fcntl() calls must reach the kernel, not the
+ * emulation.  initial-exec: the shim is preloaded, so its TLS is static,
+ * and reading it never allocates.
+ */
+static __thread int in_lib __attribute__((tls_model("initial-exec")));
+
+#define LIB_CALL(expr)                              \
+	({                                          \
+		in_lib++;                           \
+		__typeof__(expr) lib_ret_ = (expr); \
+		in_lib--;                           \
+		lib_ret_;                           \
+	})
 
 /* The inode of the counter the shim created at fd N, 0 if none. */
 static _Atomic uint64_t fd_ino[FD_TABLE_SIZE];
+
+/*
+ * The AIO contexts the shim made, so that every other handle (a kernel
+ * context the program made where the shim cannot see, e.g. with a raw
+ * syscall) goes to the kernel.  A handful per program: a locked array.
+ */
+static struct {
+	pthread_mutex_t lock;
+	io_context_t *v; /* protected by lock */
+	size_t n, cap;	 /* protected by lock */
+} ctxs = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+/* fork() must not copy the lock held by another thread. */
+static void ctxs_lock(void)
+{
+	pthread_mutex_lock(&ctxs.lock);
+}
+
+static void ctxs_unlock(void)
+{
+	pthread_mutex_unlock(&ctxs.lock);
+}
 
 static void *next_sym(const char *name)
 {
@@ -117,6 +179,15 @@ static void shim_init_once(void)
 	shim.closefrom = next_sym("closefrom");
 	if (!shim.fcntl64)
 		shim.fcntl64 = shim.fcntl;
+	shim.io_setup = next_sym("io_setup");
+	shim.io_destroy = next_sym("io_destroy");
+	shim.io_submit = next_sym("io_submit");
+	shim.io_getevents = next_sym("io_getevents");
+	shim.io_pgetevents = next_sym("io_pgetevents");
+	shim.io_cancel = next_sym("io_cancel");
+	shim.io_queue_init = next_sym("io_queue_init");
+	shim.io_queue_release = next_sym("io_queue_release");
+	shim.io_queue_run = next_sym("io_queue_run");
 
 	if (!mnt || !*mnt)
 		return;
@@ -128,11 +199,21 @@ static void shim_init_once(void)
 	while (shim.mntlen > 1 && shim.mnt[shim.mntlen - 1] == '/')
 		shim.mnt[--shim.mntlen] = '\0';
 	shim.active = true;
+	mnt = getenv("EVFDFS_PRELOAD_AIO");
+	shim.aio = !mnt || strcmp(mnt, "0") != 0;
+	pthread_atfork(ctxs_lock, ctxs_unlock, ctxs_unlock);
 }
 
 static inline void shim_init(void)
 {
 	pthread_once(&shim.once, shim_init_once);
+}
+
+/* Whether to emulate: a mount is set and the caller is not libevfdfs. */
+static inline bool shim_on(void)
+{
+	shim_init();
+	return shim.active && !in_lib;
 }
 
 /* One line on stderr, written with write(2): no stdio lock, no malloc. */
@@ -320,8 +401,7 @@ err_report:
 
 EXPORT int eventfd(unsigned int initval, int flags)
 {
-	shim_init();
-	if (!shim.active)
+	if (!shim_on())
 		return shim.eventfd(initval, flags);
 	return (int)ret_errno(emu_eventfd(initval, flags));
 }
@@ -334,16 +414,14 @@ EXPORT int eventfd(unsigned int initval, int flags)
  */
 EXPORT int eventfd_read(int fd, eventfd_t *value)
 {
-	shim_init();
-	if (!shim.active)
+	if (!shim_on())
 		return shim.eventfd_read(fd, value);
 	return read(fd, value, sizeof(*value)) == sizeof(*value) ? 0 : -1;
 }
 
 EXPORT int eventfd_write(int fd, eventfd_t value)
 {
-	shim_init();
-	if (!shim.active)
+	if (!shim_on())
 		return shim.eventfd_write(fd, value);
 	return write(fd, &value, sizeof(value)) == sizeof(value) ? 0 : -1;
 }
@@ -441,7 +519,7 @@ static long fcntl_after(int fd, int cmd, long ret)
 		break;
 	case F_GETFL:
 		/* Only a file shows bits an eventfd does not: check then. */
-		if ((ret & ~EVENTFD_FL_MASK) && fd_is_emulated(fd))
+		if ((ret & ~EVENTFD_FL_MASK) && !in_lib && fd_is_emulated(fd))
 			ret &= EVENTFD_FL_MASK;
 		break;
 	}
@@ -473,6 +551,349 @@ EXPORT int fcntl64(int fd, int cmd, ...)
 }
 
 /* ------------------------------------------------------------------ */
+/* libaio                                                              */
+
+static bool ctx_is_ours(io_context_t ctx)
+{
+	bool ours = false;
+	size_t i;
+
+	if (!ctx)
+		return false;
+	pthread_mutex_lock(&ctxs.lock);
+	for (i = 0; i < ctxs.n && !ours; i++)
+		ours = ctxs.v[i] == ctx;
+	pthread_mutex_unlock(&ctxs.lock);
+	return ours;
+}
+
+static int ctx_add(io_context_t ctx)
+{
+	io_context_t *v;
+	int ret = 0;
+
+	pthread_mutex_lock(&ctxs.lock);
+	if (ctxs.n == ctxs.cap) {
+		size_t cap = ctxs.cap ? ctxs.cap * 2 : 8;
+
+		v = realloc(ctxs.v, cap * sizeof(*v));
+		if (!v) {
+			ret = -ENOMEM;
+			goto out;
+		}
+		ctxs.v = v;
+		ctxs.cap = cap;
+	}
+	ctxs.v[ctxs.n++] = ctx;
+out:
+	pthread_mutex_unlock(&ctxs.lock);
+	return ret;
+}
+
+/* Forget @ctx; false if it was not the shim's. */
+static bool ctx_remove(io_context_t ctx)
+{
+	bool found = false;
+	size_t i;
+
+	pthread_mutex_lock(&ctxs.lock);
+	for (i = 0; i < ctxs.n; i++)
+		if (ctxs.v[i] == ctx) {
+			ctxs.v[i] = ctxs.v[--ctxs.n];
+			found = true;
+			break;
+		}
+	pthread_mutex_unlock(&ctxs.lock);
+	return found;
+}
+
+/* Whether calls on @ctx go to libevfdfs. */
+static bool emulated_ctx(io_context_t ctx)
+{
+	return shim_on() && ctx_is_ours(ctx);
+}
+
+/*
+ * A new context on the mount, published in the set only once it exists.
+ * @queue: libaio's io_queue_init() rules (L2) rather than io_setup()'s.
+ */
+static int emu_setup(int maxevents, io_context_t *ctxp, bool queue)
+{
+	struct evfdfs_io_ctx **cp = (struct evfdfs_io_ctx **)ctxp;
+	int ret;
+
+	if (queue)
+		ret = LIB_CALL(evfdfs_io_queue_init(shim.mnt, maxevents, cp));
+	else
+		ret = LIB_CALL(
+			evfdfs_io_setup(shim.mnt, (unsigned int)maxevents, cp));
+	if (ret)
+		return ret;
+	ret = ctx_add(*ctxp);
+	if (ret) {
+		LIB_CALL(evfdfs_io_destroy(*cp));
+		*ctxp = NULL;
+	}
+	return ret;
+}
+
+static int emu_destroy(io_context_t ctx)
+{
+	ctx_remove(ctx);
+	return LIB_CALL(evfdfs_io_destroy((struct evfdfs_io_ctx *)ctx));
+}
+
+/* libaio's io_queue_run (L3), with the callbacks run outside libevfdfs:
+ * they are the program's code and may call anything the shim catches. */
+static int emu_queue_run(io_context_t ctx)
+{
+	static const struct timespec zero;
+	struct io_event ev;
+	int ret;
+
+	while ((ret = LIB_CALL(evfdfs_io_getevents((struct evfdfs_io_ctx *)ctx,
+						   0, 1, &ev, &zero))) > 0) {
+		io_callback_t cb = (io_callback_t)(uintptr_t)ev.data;
+
+		cb(ctx, (struct iocb *)(uintptr_t)ev.obj, (long)ev.res,
+		   (long)ev.res2);
+	}
+	return ret;
+}
+
+/* Copy @len bytes at @addr, or fail without faulting: the pointers are
+ * the program's, and the kernel may have refused them already. */
+static bool peek_mem(void *dst, const void *addr, size_t len)
+{
+	struct iovec local = { dst, len }, remote = { (void *)addr, len };
+
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) ==
+	       (ssize_t)len;
+}
+
+/*
+ * After a kernel io_submit(2) failed with EINVAL: if the first iocb names
+ * an emulated counter as its IOCB_FLAG_RESFD, say why (once).  The kernel
+ * signals only its own eventfds, and it decided the errno itself; the shim
+ * only explains it.
+ */
+static void explain_kernel_submit(long nr, struct iocb **iocbpp, long ret)
+{
+	struct iocb *p, cb;
+
+	if (ret != -EINVAL || nr <= 0 || !shim.active || in_lib ||
+	    atomic_load(&shim.warned_resfd))
+		return;
+	if (!peek_mem(&p, iocbpp, sizeof(p)) || !peek_mem(&cb, p, sizeof(cb)))
+		return;
+	if (!(cb.u.c.flags & IOCB_FLAG_RESFD) ||
+	    !fd_is_emulated((int)cb.u.c.resfd))
+		return;
+	if (!atomic_exchange(&shim.warned_resfd, true))
+		shim_say("io_submit: descriptor %d, the IOCB_FLAG_RESFD of a "
+			 "kernel AIO context, is an evfdfs counter (eventfd() "
+			 "runs on %s); the kernel signals only its own "
+			 "eventfds, so it fails with EINVAL.  Let the shim "
+			 "run AIO too (unset EVFDFS_PRELOAD_AIO), or see "
+			 "libevfdfs(3).",
+			 (int)cb.u.c.resfd, shim.mnt);
+}
+
+/* Raw syscalls in libaio's shape (-errno), for a program without libaio. */
+static long sys_aio(long nr, long a, long b, long c, long d, long e, long f)
+{
+	long ret = shim.syscall(nr, a, b, c, d, e, f);
+
+	return ret < 0 ? -errno : ret;
+}
+
+EXPORT int io_setup(int maxevents, io_context_t *ctxp)
+{
+	if (shim_on() && shim.aio)
+		return emu_setup(maxevents, ctxp, false);
+	if (shim.io_setup)
+		return shim.io_setup(maxevents, ctxp);
+	return (int)sys_aio(SYS_io_setup, maxevents, (long)ctxp, 0, 0, 0, 0);
+}
+
+EXPORT int io_queue_init(int maxevents, io_context_t *ctxp)
+{
+	if (shim_on() && shim.aio)
+		return emu_setup(maxevents, ctxp, true);
+	if (shim.io_queue_init)
+		return shim.io_queue_init(maxevents, ctxp);
+	if (maxevents <= 0)
+		return -EINVAL;
+	*ctxp = NULL;
+	return io_setup(maxevents, ctxp);
+}
+
+EXPORT int io_destroy(io_context_t ctx)
+{
+	if (emulated_ctx(ctx))
+		return emu_destroy(ctx);
+	if (shim.io_destroy)
+		return shim.io_destroy(ctx);
+	return (int)sys_aio(SYS_io_destroy, (long)ctx, 0, 0, 0, 0, 0);
+}
+
+EXPORT int io_queue_release(io_context_t ctx)
+{
+	if (emulated_ctx(ctx))
+		return emu_destroy(ctx);
+	if (shim.io_queue_release)
+		return shim.io_queue_release(ctx);
+	return io_destroy(ctx);
+}
+
+EXPORT int io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
+{
+	int ret;
+
+	if (emulated_ctx(ctx))
+		return LIB_CALL(evfdfs_io_submit((struct evfdfs_io_ctx *)ctx,
+						 nr, iocbpp));
+	if (shim.io_submit)
+		ret = shim.io_submit(ctx, nr, iocbpp);
+	else
+		ret = (int)sys_aio(SYS_io_submit, (long)ctx, nr, (long)iocbpp,
+				   0, 0, 0);
+	explain_kernel_submit(nr, iocbpp, ret);
+	return ret;
+}
+
+EXPORT int io_getevents(io_context_t ctx, long min_nr, long nr,
+			struct io_event *events, struct timespec *timeout)
+{
+	if (emulated_ctx(ctx))
+		return LIB_CALL(evfdfs_io_getevents((struct evfdfs_io_ctx *)ctx,
+						    min_nr, nr, events,
+						    timeout));
+	if (shim.io_getevents)
+		return shim.io_getevents(ctx, min_nr, nr, events, timeout);
+	return (int)sys_aio(SYS_io_getevents, (long)ctx, min_nr, nr,
+			    (long)events, (long)timeout, 0);
+}
+
+EXPORT int io_pgetevents(io_context_t ctx, long min_nr, long nr,
+			 struct io_event *events, struct timespec *timeout,
+			 sigset_t *sigmask)
+{
+	struct {
+		const sigset_t *sigmask;
+		size_t sigsetsize;
+	} usig = { sigmask, _NSIG / 8 };
+
+	if (emulated_ctx(ctx))
+		return LIB_CALL(evfdfs_io_pgetevents(
+			(struct evfdfs_io_ctx *)ctx, min_nr, nr, events,
+			timeout, sigmask));
+	if (shim.io_pgetevents)
+		return shim.io_pgetevents(ctx, min_nr, nr, events, timeout,
+					  sigmask);
+	return (int)sys_aio(SYS_io_pgetevents, (long)ctx, min_nr, nr,
+			    (long)events, (long)timeout, (long)&usig);
+}
+
+EXPORT int io_cancel(io_context_t ctx, struct iocb *iocb,
+		     struct io_event *result)
+{
+	if (emulated_ctx(ctx))
+		return LIB_CALL(evfdfs_io_cancel((struct evfdfs_io_ctx *)ctx,
+						 iocb, result));
+	if (shim.io_cancel)
+		return shim.io_cancel(ctx, iocb, result);
+	return (int)sys_aio(SYS_io_cancel, (long)ctx, (long)iocb, (long)result,
+			    0, 0, 0);
+}
+
+EXPORT int io_queue_run(io_context_t ctx)
+{
+	if (emulated_ctx(ctx))
+		return emu_queue_run(ctx);
+	if (shim.io_queue_run)
+		return shim.io_queue_run(ctx);
+	return -ENOSYS; /* needs libaio's callbacks: only libaio has them */
+}
+
+/*
+ * The io_* system calls through syscall(), libc-shaped (-1 and errno).
+ * Returns 1 and sets *@ret when the call was the shim's to make.
+ */
+static int syscall_aio(long nr, const long *a, long *ret)
+{
+	io_context_t ctx = (io_context_t)a[0];
+	long r;
+
+	switch (nr) {
+	case SYS_io_setup:
+		if (!shim.aio)
+			return 0;
+		/* The kernel's nr_events is unsigned; io_setup()'s int. */
+		r = emu_setup((int)(unsigned int)a[0], (io_context_t *)a[1],
+			      false);
+		break;
+	case SYS_io_destroy:
+		if (!ctx_is_ours(ctx))
+			return 0;
+		r = emu_destroy(ctx);
+		break;
+	case SYS_io_submit:
+		if (!ctx_is_ours(ctx)) {
+			r = shim.syscall(nr, a[0], a[1], a[2]);
+			explain_kernel_submit(a[1], (struct iocb **)a[2],
+					      r < 0 ? -errno : r);
+			*ret = r;
+			return 1;
+		}
+		r = LIB_CALL(evfdfs_io_submit((struct evfdfs_io_ctx *)ctx, a[1],
+					      (struct iocb **)a[2]));
+		break;
+	case SYS_io_getevents:
+		if (!ctx_is_ours(ctx))
+			return 0;
+		r = LIB_CALL(
+			evfdfs_io_getevents((struct evfdfs_io_ctx *)ctx, a[1],
+					    a[2], (struct io_event *)a[3],
+					    (const struct timespec *)a[4]));
+		break;
+#ifdef SYS_io_pgetevents
+	case SYS_io_pgetevents: {
+		/* struct __aio_sigset, read without faulting (A70). */
+		struct {
+			const sigset_t *sigmask;
+			size_t sigsetsize;
+		} usig = { NULL, 0 };
+
+		if (!ctx_is_ours(ctx))
+			return 0;
+		if (a[5] && !peek_mem(&usig, (const void *)a[5], sizeof(usig)))
+			r = -EFAULT;
+		else if (usig.sigmask && usig.sigsetsize != _NSIG / 8)
+			r = -EINVAL;
+		else
+			r = LIB_CALL(evfdfs_io_pgetevents(
+				(struct evfdfs_io_ctx *)ctx, a[1], a[2],
+				(struct io_event *)a[3],
+				(const struct timespec *)a[4], usig.sigmask));
+		break;
+	}
+#endif
+	case SYS_io_cancel:
+		if (!ctx_is_ours(ctx))
+			return 0;
+		r = LIB_CALL(evfdfs_io_cancel((struct evfdfs_io_ctx *)ctx,
+					      (struct iocb *)a[1],
+					      (struct io_event *)a[2]));
+		break;
+	default:
+		return 0;
+	}
+	*ret = ret_errno(r);
+	return 1;
+}
+
+/* ------------------------------------------------------------------ */
 /* syscall(): libaio and test programs reach eventfd and AIO this way  */
 
 EXPORT long syscall(long nr, ...)
@@ -485,8 +906,11 @@ EXPORT long syscall(long nr, ...)
 	for (i = 0; i < 6; i++)
 		a[i] = va_arg(ap, long);
 	va_end(ap);
-	shim_init();
-	if (shim.active) {
+	if (shim_on()) {
+		long ret;
+
+		if (syscall_aio(nr, a, &ret))
+			return ret;
 		switch (nr) {
 #ifdef SYS_eventfd
 		case SYS_eventfd:
