@@ -162,7 +162,7 @@ install: all
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
 	$(if $(LIBS_OUT),install -m 644 $(B)/libevfdfs.a $(DESTDIR)$(LIBDIR)/)
 	$(if $(PRELOAD_OUT),install -m 755 $(PRELOAD_OUT) $(DESTDIR)$(LIBDIR)/)
-	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/ 2>/dev/null || true
+	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/
 	$(if $(wildcard include/evfdfs.h),install -m 644 include/evfdfs.h $(DESTDIR)$(INCLUDEDIR)/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
