@@ -576,6 +576,13 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		handle_free(h); /* the opener is gone: no RELEASE will come */
 	return;
 out:
+	/*
+	 * ENOSYS to an OPEN makes the kernel stop sending OPEN for the whole
+	 * mount (fc->no_open): every later open of every file then succeeds
+	 * with fh 0, and the next READ or WRITE dereferences a NULL handle.
+	 */
+	if (ret == -ENOSYS)
+		ret = -EOPNOTSUPP;
 	fuse_reply_err(req, -ret);
 }
 
