@@ -49,8 +49,9 @@ endif
 
 DAEMON_SRCS := $(wildcard fused/*.c)
 DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
-# The FUSE-free part of the daemon, linked into the unit tests.
-CORE_OBJS := $(B)/fused/counter.o $(wildcard $(B)/fused/wire.o)
+# The FUSE-free part of the daemon, linked into the unit tests (named from
+# the sources, so that a clean tree builds them before linking).
+CORE_OBJS := $(patsubst %.c,$(B)/%.o,fused/counter.c $(wildcard fused/wire*.c))
 
 CLIENT_LIB_SRCS := $(filter-out client/preload.c,$(wildcard client/*.c))
 CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/pic/%.o)

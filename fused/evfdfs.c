@@ -295,6 +295,9 @@ int main(int argc, char *argv[])
 	fs.opts.trace_buf = cl.trace_buf;
 	fs.opts.aio_max = cl.aio_max;
 	fs.opts.aio_workers = cl.aio_workers;
+	fs.mountpoint = realpath(cl.mountpoint, NULL);
+	if (!fs.mountpoint)
+		fs.mountpoint = strdup(cl.mountpoint);
 
 	/*
 	 * The kernel checks permissions from the modes we report; the name
@@ -339,12 +342,14 @@ err_destroy_session:
 	fs_shutdown(&fs);
 	fuse_session_destroy(fs.se);
 	fs.se = NULL;
+	free(fs.mountpoint);
 	free(opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;
 err_fs_fini:
 	fs_fini(&fs);
 err_free_args:
+	free(fs.mountpoint);
 	free(opts.mountpoint);
 	fuse_opt_free_args(&args);
 	return ret;

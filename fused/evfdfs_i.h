@@ -181,6 +181,7 @@ struct evfdfs {
 	struct waitq trace_wq;		/* parked trace reads */
 	struct list_head trace_subs;
 	uint64_t trace_seq;
+	char *mountpoint; /* absolute: the AIO side tells our files apart */
 	struct aiod *aio; /* NULL until aiod_init() */
 	int epfd;	  /* the event loop */
 	bool exiting;

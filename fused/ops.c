@@ -502,7 +502,13 @@ static int reply_open(fuse_req_t req, struct handle *h, uint32_t open_flags)
 	return fuse_reply_buf(req, (const char *)&out, sizeof(out));
 }
 
-#define STREAM_FLAGS (FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM)
+/*
+ * FOPEN_NOFLUSH: close(2) sends no FLUSH (op_flush has nothing to do).  The
+ * AIO side relies on it: it closes its duplicates of callers' descriptors
+ * on the loop thread, and a FLUSH to this very daemon would wait forever.
+ */
+#define STREAM_FLAGS \
+	(FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM | FOPEN_NOFLUSH)
 
 /**
  * op_open - Valid replies: fuse_reply_buf (fuse_open_out), fuse_reply_err
@@ -529,7 +535,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			goto out;
 		}
 		ret = status_snapshot(fs, &h->u.status.buf, &h->u.status.len);
-		open_flags = FOPEN_DIRECT_IO; /* a seekable snapshot */
+		open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH; /* seekable */
 		list_add_tail(&h->link, &fs->handles_other);
 		break;
 	case INO_TRACE:

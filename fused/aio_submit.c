@@ -1,0 +1,729 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Writes to the AIO control file: records become requests, each validated
+ * in Linux's order (shared/spec/linux-semantics.md, table 2.5 and A30-A43)
+ * and sent where its I/O can be done without ever blocking the event loop.
+ *
+ * Who checks what.  Steps 2-8 are the daemon's (wire.c, aio_fd.c).  Step 9
+ * depends on the file: for a file of this mount the daemon serves the
+ * request itself and applies A30/A35/A40 as an eventfd would (wire.c);
+ * for any other file the daemon submits the request to its own kernel AIO
+ * context with the caller's iocb mirrored onto daemon memory, so the
+ * kernel applies its own step 9 to the very same open file description
+ * (IOPRIO, rw_flags, FMODE_NOWAIT, access mode, read_iter, offsets) and
+ * answers with Linux's errno.  The caller's buffer faults, which the
+ * library reports in the record's flags, are mirrored with a kernel
+ * address (EFAULT at the kernel's step) or NULL (res -EFAULT later).
+ *
+ * Where the I/O runs (measured on this machine, Linux 6.18, ext4 and
+ * tmpfs): io_submit() of a buffered read or write runs the whole transfer
+ * inside the call (A23: a 256 MiB buffered write kept io_submit busy for
+ * ~0.2 s on tmpfs and longer on ext4), and a blocking read of a pipe or an
+ * eventfd sleeps in it until data comes (A33).  So:
+ *
+ *   file of this mount     served by the daemon (never kernel AIO on our
+ *                          own mount: that would wait on ourselves)
+ *   pipe, FIFO, socket,    submitted on the loop with RWF_NOWAIT added;
+ *   kernel eventfd         -EAGAIN (or a short write) is retried after a
+ *                          kernel POLL for readiness, so a "blocking"
+ *                          transfer waits without holding any thread
+ *   FSYNC, FDSYNC          submitted on the loop (the kernel queues them)
+ *   POLL of a non-regular  submitted on the loop (vfs_poll never blocks)
+ *   everything else        submitted by a worker thread: regular files
+ *                          (buffered I/O is synchronous; POLL of a file
+ *                          of another FUSE mount asks that daemon and
+ *                          waits), block and character devices
+ *
+ * A write whose records go to a worker is answered when the worker is
+ * back, so the submitter's write(2) returns after its buffered I/O, as
+ * io_submit does (A23), and the records after a failing one are never
+ * submitted (A21).  Synchronous completions are queued in submission order
+ * (A54): the loop reaps the kernel's ring before it goes on.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "aiod_i.h"
+#include "kaio.h"
+
+#define SUB_DATA_FAULTS                                          \
+	(EVFDFS_WIRE_SUB_BUF_FAULT | EVFDFS_WIRE_SUB_BUF_RANGE | \
+	 EVFDFS_WIRE_SUB_IOV_FAULT)
+
+static bool op_is_rw(uint16_t op)
+{
+	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PWRITE ||
+	       op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
+}
+
+static bool op_is_read(uint16_t op)
+{
+	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
+}
+
+static void trace_submit(const struct sjob *job, uint16_t op, int res)
+{
+	struct evfdfs *fs = job->ctx->ad->fs;
+
+	if (trace_on(fs))
+		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d",
+			   (unsigned long long)job->ctx->id, (int)job->pid,
+			   aiod_opname(op), res);
+}
+
+struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
+		     size_t size)
+{
+	const struct fuse_ctx *fc = fuse_req_ctx(req);
+	struct sjob *job = calloc(1, sizeof(*job));
+
+	if (!job)
+		return NULL;
+	job->buf = malloc(size ? size : 1);
+	if (!job->buf) {
+		free(job);
+		return NULL;
+	}
+	memcpy(job->buf, buf, size);
+	job->len = size;
+	job->req = req;
+	job->ctx = ctx;
+	job->pid = fc->pid;
+	job->uid = fc->uid;
+	job->gid = fc->gid;
+	job->pidfd = -1;
+	list_init(&job->wlink);
+	return job;
+}
+
+/*
+ * Answer the write: the bytes of the records accepted, or, when none was,
+ * the first one's errno (A21).
+ */
+void job_finish(struct sjob *job, int err)
+{
+	if (job->accepted)
+		fuse_reply_write(job->req, job->accepted);
+	else
+		fuse_reply_err(job->req, err ? -err : EINVAL);
+	if (job->pidfd >= 0)
+		close(job->pidfd);
+	free(job->groups);
+	free(job->scratch);
+	free(job->buf);
+	free(job);
+}
+
+struct areq *areq_new(struct sjob *job, const struct wire_sub *s)
+{
+	struct aiod_ctx *ctx = job->ctx;
+	struct areq *a = calloc(1, sizeof(*a));
+
+	if (!a)
+		return NULL;
+	a->ctx = ctx;
+	a->pid = job->pid;
+	a->op = s->s.iocb.aio_lio_opcode;
+	a->data = s->s.iocb.aio_data;
+	a->obj = s->s.obj;
+	a->rfd = -1;
+	a->file.fd = -1;
+	a->wres = 1;
+	list_add_tail(&a->link, &ctx->reqs);
+	ctx->inflight++;
+	if (a->op < 9)
+		ctx->by_op[a->op]++;
+	return a;
+}
+
+/* Undo a preparation whose submission did not happen. */
+void areq_unprepare(struct areq *a)
+{
+	struct aiod_ctx *ctx = a->ctx;
+
+	if (a->holds_slot)
+		ctx->ad->kslots++;
+	a->holds_slot = false;
+	list_del_init(&a->link);
+	ctx->inflight--;
+	if (a->op < 9)
+		ctx->by_op[a->op]--;
+	areq_free(a);
+}
+
+/* ---- requests the daemon serves itself: counters of this mount ------- */
+
+static void self_read(struct areq *a);
+
+static void self_read_wake(struct watcher *wt, unsigned int key)
+{
+	struct areq *a = container_of(wt, struct areq, wt);
+
+	if (!(key & POLLIN) || a->file.cn->c.count == 0)
+		return;
+	cnode_unwatch(&a->wt);
+	a->watching = false;
+	self_read(a);
+}
+
+/*
+ * A33: PREAD of an eventfd through AIO.  A blocking read of an empty
+ * counter blocks inside io_submit() on Linux; here the request is accepted
+ * and completes when the counter becomes readable (or with -EINTR if its
+ * context is closed first).  Like eventfd_read(), the value is consumed
+ * before the copy-out, so a faulting buffer loses it (res -EFAULT).
+ */
+static void self_read(struct areq *a)
+{
+	struct cnode *cn = a->file.cn;
+	struct evfdfs *fs = cn->fs;
+	uint64_t val;
+
+	if (a->buflen < sizeof(val) && !a->sub_fault) {
+		areq_complete(a, -EINVAL);
+		return;
+	}
+	if (cn->c.count == 0) {
+		if ((a->file.flags & O_NONBLOCK) ||
+		    (a->rwf & WIRE_RWF_NOWAIT)) {
+			areq_complete(a, -EAGAIN);
+			return;
+		}
+		a->wt.wake = self_read_wake;
+		cnode_watch(cn, &a->wt);
+		a->watching = true;
+		if (trace_on(fs))
+			trace_emit(fs, "park %s pid=%d op=aio-read",
+				   cn->name ? cn->name : "(unlinked)",
+				   (int)a->pid);
+		return;
+	}
+	counter_read(&cn->c, &val);
+	cn->wake_key |= POLLOUT;
+	if (trace_on(fs))
+		trace_emit(fs, "read %s pid=%d val=%llu count=%llu aio",
+			   cn->name ? cn->name : "(unlinked)", (int)a->pid,
+			   (unsigned long long)val,
+			   (unsigned long long)cn->c.count);
+	if (!a->sub_fault)
+		memcpy(a->buf, &val, sizeof(val));
+	cnode_changed(cn);
+	areq_complete(a, a->sub_fault ? -EFAULT : (int64_t)sizeof(val));
+}
+
+static void self_poll_wake(struct watcher *wt, unsigned int key)
+{
+	struct areq *a = container_of(wt, struct areq, wt);
+
+	if (!(key & a->pmask))
+		return; /* A45: ignored, still pending */
+	cnode_unwatch(&a->wt);
+	a->watching = false;
+	areq_complete(a, key); /* the full wake key */
+}
+
+/* A42-A45 on a counter: now if ready (masked), else on a matching wake. */
+static void self_poll(struct areq *a)
+{
+	struct cnode *cn = a->file.cn;
+	unsigned int ready = counter_poll(&cn->c) & a->pmask;
+
+	if (ready) {
+		areq_complete(a, ready);
+		return;
+	}
+	a->wt.wake = self_poll_wake;
+	cnode_watch(cn, &a->wt);
+	a->watching = true;
+}
+
+/* Step 9 for a file of this mount, as Linux does it for an eventfd. */
+static int route_self(struct areq *a, const struct wire_sub *s)
+{
+	const struct iocb *cb = &s->s.iocb;
+	int acc = a->file.flags & O_ACCMODE;
+	struct wire_file f = {
+		.readable = acc != O_WRONLY,
+		.writable = acc != O_RDONLY,
+		.read_iter = true,
+		.nowait = true,
+	};
+	int ret;
+
+	a->route = RT_SELF;
+	switch (a->op) {
+	case IOCB_CMD_FSYNC:
+	case IOCB_CMD_FDSYNC:
+		ret = wire_check_fsync(s, &f);
+		return ret ? ret : -EINVAL; /* an eventfd has no fsync (A35) */
+	case IOCB_CMD_POLL:
+		if (a->file.kind == AF_OURS)
+			return -EINVAL;
+		ret = wire_check_poll(s);
+		a->pmask = (uint32_t)cb->aio_buf | POLLERR | POLLHUP; /* A41 */
+		return ret;
+	default:
+		break;
+	}
+	if (a->file.kind != AF_COUNTER)
+		return -EINVAL; /* text view, status, trace, aio: no AIO I/O */
+	if ((cb->aio_flags & WIRE_IOCB_FLAG_IOPRIO) &&
+	    ((cb->aio_reqprio >> 13) & 7) == 1)
+		f.rt_ok = caller_rt_ok(a->pid);
+	ret = wire_check_rw(s, &f); /* PWRITE: EINVAL, no write_iter */
+	if (ret)
+		return ret;
+	if (s->total >= sizeof(uint64_t) && !a->sub_fault) {
+		a->buf = malloc(sizeof(uint64_t));
+		if (!a->buf)
+			return -ENOMEM;
+		a->buflen = sizeof(uint64_t);
+		a->ctx->ad->buf_bytes += a->buflen;
+	} else if (s->total >= sizeof(uint64_t)) {
+		a->buflen = sizeof(uint64_t); /* the NULL buffer of a fault */
+	}
+	return 0;
+}
+
+/* ---- requests for the kernel ---------------------------------------- */
+
+/*
+ * Mirror a read/write onto daemon memory: a->buf for the data (what the
+ * record carries for a write; a buffer for a read), a->iov for the
+ * caller's segment lengths, a kernel address or NULL where the caller's
+ * memory faults.  The offset is forced negative when the caller's own
+ * length would overflow it, so the kernel fails it at its step (A30.6)
+ * whatever the daemon's (clamped) length is.
+ */
+static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
+{
+	const struct iocb *ucb = &s->s.iocb;
+	struct iocb *k = &a->kiocb;
+	bool fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
+	bool range = s->s.flags & EVFDFS_WIRE_SUB_BUF_RANGE;
+	uint64_t want, off = 0, len;
+	uint32_t i;
+
+	if (s->write)
+		want = s->datalen;
+	else
+		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
+						       : EVFDFS_WIRE_MAX_DATA;
+	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
+		a->buf = malloc(want);
+		if (!a->buf)
+			return -ENOMEM;
+		a->buflen = want;
+		ad->buf_bytes += want;
+		if (s->write)
+			memcpy(a->buf, s->data, want);
+	}
+	if (!s->vectored) {
+		if (range || fault) {
+			k->aio_buf = range ? AIOD_KADDR : 0;
+			k->aio_nbytes = wire_rw_len(s);
+		} else {
+			k->aio_buf = (uintptr_t)a->buf;
+			k->aio_nbytes = want;
+		}
+	} else if (s->s.flags & EVFDFS_WIRE_SUB_IOV_FAULT) {
+		k->aio_buf = AIOD_KADDR; /* the iovec array itself */
+		k->aio_nbytes = ucb->aio_nbytes;
+	} else if (!s->have_segs) {
+		k->aio_buf = (uintptr_t)k; /* count > 1024: EINVAL first */
+		k->aio_nbytes = ucb->aio_nbytes;
+	} else {
+		a->niov = s->s.nsegs;
+		a->iov = calloc(a->niov ? a->niov : 1, sizeof(*a->iov));
+		if (!a->iov)
+			return -ENOMEM;
+		for (i = 0; i < a->niov; i++) {
+			len = wire_seg(s, i);
+			if (s->bad_seg || range || fault) {
+				a->iov[i].iov_base =
+					range ? (void *)(uintptr_t)AIOD_KADDR
+					      : NULL;
+				a->iov[i].iov_len = len;
+				continue;
+			}
+			if (len > want - off)
+				len = want - off;
+			a->iov[i].iov_base = a->buf ? a->buf + off : NULL;
+			a->iov[i].iov_len = len;
+			off += len;
+		}
+		k->aio_buf = (uintptr_t)a->iov;
+		k->aio_nbytes = a->niov;
+	}
+	k->aio_offset = wire_offset_bad(s) ? -1 : ucb->aio_offset;
+	return 0;
+}
+
+/* Step 9's route, and the kernel's iocb for what goes to the kernel. */
+int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
+{
+	struct aiod *ad = job->ctx->ad;
+	const struct iocb *ucb = &s->s.iocb;
+	struct iocb *k = &a->kiocb;
+	enum afile_kind kind = a->file.kind;
+	int ret;
+
+	a->rwf = (uint32_t)ucb->aio_rw_flags;
+	a->sub_fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
+	if (kind == AF_COUNTER || kind == AF_TEXTVIEW || kind == AF_OURS)
+		return route_self(a, s);
+	if (a->file.fd < 0)
+		return -EINVAL; /* reached only through /proc: not reopenable */
+	if (op_is_rw(a->op)) {
+		/*
+		 * Reading another process's signalfd, pidfd or inotify from
+		 * here would act on the daemon, not the caller: refused.
+		 */
+		if (kind == AF_ANON)
+			return -EINVAL;
+		/* The kernel checks the daemon's capabilities: A30.1's EPERM
+		 * has to be the caller's. */
+		if ((ucb->aio_flags & WIRE_IOCB_FLAG_IOPRIO) &&
+		    ((ucb->aio_reqprio >> 13) & 7) == 1 &&
+		    !caller_rt_ok(a->pid))
+			return -EPERM;
+		ret = build_rw(ad, a, s);
+		if (ret)
+			return ret;
+		k->aio_rw_flags = ucb->aio_rw_flags;
+		if ((kind == AF_STREAM || kind == AF_EVENTFD) &&
+		    !(a->rwf & WIRE_RWF_NOWAIT)) {
+			k->aio_rw_flags |= WIRE_RWF_NOWAIT;
+			a->nowait_added = true;
+		}
+		a->route = (kind == AF_STREAM || kind == AF_EVENTFD)
+				   ? RT_LOOP
+				   : RT_WORKER;
+	} else {
+		/* FSYNC, FDSYNC, POLL: the kernel checks the caller's fields
+		 * as they are (A35, A40); nothing is dereferenced. */
+		k->aio_buf = ucb->aio_buf;
+		k->aio_nbytes = ucb->aio_nbytes;
+		k->aio_offset = ucb->aio_offset;
+		k->aio_rw_flags = ucb->aio_rw_flags;
+		a->route = (a->op == IOCB_CMD_POLL && kind == AF_REG)
+				   ? RT_WORKER
+				   : RT_LOOP;
+	}
+	k->aio_data = (uintptr_t)a;
+	k->aio_lio_opcode = a->op;
+	k->aio_reqprio = ucb->aio_reqprio;
+	k->aio_fildes = (uint32_t)a->file.fd;
+	k->aio_flags =
+		IOCB_FLAG_RESFD | (ucb->aio_flags & WIRE_IOCB_FLAG_IOPRIO);
+	k->aio_resfd = (uint32_t)ad->ksrc.fd;
+	a->kphase = KP_IO;
+	if (!ad->kslots)
+		return -EAGAIN; /* the daemon's kernel context is full */
+	ad->kslots--;
+	a->holds_slot = true;
+	return 0;
+}
+
+/*
+ * Start a request routed to the daemon or the loop.  Returns 0 once it is
+ * submitted (it may have completed already), or the kernel's errno.
+ */
+int areq_start(struct areq *a)
+{
+	int ret;
+
+	switch (a->route) {
+	case RT_SELF:
+		if (a->op == IOCB_CMD_POLL)
+			self_poll(a);
+		else
+			self_read(a);
+		return 0;
+	case RT_LOOP:
+		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+		return ret < 0 ? ret : 0;
+	case RT_WORKER:
+		break;
+	}
+	return -EINVAL;
+}
+
+/* ---- completions of kernel requests --------------------------------- */
+
+static void finish_kernel(struct areq *a, int64_t res)
+{
+	if (a->holds_slot)
+		a->ctx->ad->kslots++;
+	a->holds_slot = false;
+	areq_complete(a, res);
+}
+
+static uint64_t write_left(const struct areq *a)
+{
+	uint64_t left = 0;
+	uint32_t i;
+
+	if (!a->iov)
+		return a->kiocb.aio_nbytes;
+	for (i = a->iov_skip; i < a->niov; i++)
+		left += a->iov[i].iov_len;
+	return left;
+}
+
+/* Move the kernel iocb of a stream write past @n bytes written. */
+static void write_advance(struct areq *a, uint64_t n)
+{
+	a->done += n;
+	if (!a->iov) {
+		a->kiocb.aio_buf += n;
+		a->kiocb.aio_nbytes -= n;
+		return;
+	}
+	while (n && a->iov_skip < a->niov) {
+		struct iovec *v = &a->iov[a->iov_skip];
+
+		if (n < v->iov_len) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= n;
+			n = 0;
+		} else {
+			n -= v->iov_len;
+			a->iov_skip++;
+		}
+	}
+	a->kiocb.aio_buf = (uintptr_t)(a->iov + a->iov_skip);
+	a->kiocb.aio_nbytes = a->niov - a->iov_skip;
+}
+
+/*
+ * A stream transfer that the daemon made non-blocking came back short of
+ * what a blocking one would have done: wait for readiness with a kernel
+ * POLL and try again.  Returns whether it is waiting again.
+ */
+static bool stream_retry(struct areq *a, int64_t res)
+{
+	struct aiod *ad = a->ctx->ad;
+	struct iocb *p = &a->kpoll;
+	int fl;
+
+	if (res != -EAGAIN &&
+	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
+	      (uint64_t)res < write_left(a)))
+		return false;
+	fl = fcntl(a->file.fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return false; /* the caller's own O_NONBLOCK: EAGAIN stands */
+	if (res > 0)
+		write_advance(a, (uint64_t)res);
+	if (a->cancelling) {
+		finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
+		return true;
+	}
+	memset(p, 0, sizeof(*p));
+	p->aio_data = (uintptr_t)a;
+	p->aio_lio_opcode = IOCB_CMD_POLL;
+	p->aio_fildes = (uint32_t)a->file.fd;
+	p->aio_buf = op_is_read(a->op) ? POLLIN : POLLOUT;
+	p->aio_flags = IOCB_FLAG_RESFD;
+	p->aio_resfd = (uint32_t)ad->ksrc.fd;
+	a->kphase = KP_WAIT;
+	if (kaio_submit(ad->kctx, p) < 0)
+		finish_kernel(a, a->done ? (int64_t)a->done : res);
+	return true;
+}
+
+/* An event of the daemon's kernel context for request @a. */
+void areq_kernel_done(struct areq *a, int64_t res)
+{
+	int ret;
+
+	if (a->kphase == KP_WAIT) {
+		if (a->cancelling) {
+			finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
+			return;
+		}
+		a->kphase = KP_IO;
+		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+		if (ret < 0)
+			finish_kernel(a, a->done ? (int64_t)a->done : ret);
+		return;
+	}
+	if (a->nowait_added && stream_retry(a, res))
+		return;
+	if (a->done)
+		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;
+	finish_kernel(a, res);
+}
+
+/* ---- the binary form: one write, many records ------------------------ */
+
+/* Table 2.5 steps 2-8, then step 9's route. */
+static int prepare(struct sjob *job, const struct wire_sub *s,
+		   struct areq **out)
+{
+	struct aiod_ctx *ctx = job->ctx;
+	struct aiod *ad = ctx->ad;
+	const struct iocb *cb = &s->s.iocb;
+	struct areq *a;
+	int ret;
+
+	ret = wire_check_early(s);
+	if (ret)
+		return ret;
+	if (ctx_full(ctx) || ad->buf_bytes + (s->total < EVFDFS_WIRE_MAX_DATA
+						      ? s->total
+						      : EVFDFS_WIRE_MAX_DATA) >
+				     AIOD_BUF_MAX)
+		return -EAGAIN; /* step 4 */
+	a = areq_new(job, s);
+	if (!a)
+		return -ENOMEM;
+	ret = afile_get(ad, job, cb->aio_fildes, &a->file); /* step 5 */
+	if (!ret && (cb->aio_flags & IOCB_FLAG_RESFD))
+		ret = resfd_get(ad, job, cb->aio_resfd, a); /* step 6 */
+	if (!ret)
+		ret = wire_check_opcode(s); /* steps 7, 8 */
+	if (!ret)
+		ret = areq_route(job, a, s);
+	if (ret) {
+		areq_unprepare(a);
+		return ret;
+	}
+	*out = a;
+	return 0;
+}
+
+/*
+ * Start a prepared request on the loop and account for its record.  A
+ * request the daemon serves may complete (and be freed) inside: its
+ * submission is traced first, and nothing touches it afterwards.
+ * Returns: 0, or the kernel's errno (the request is undone).
+ */
+static int start_traced(struct sjob *job, struct areq *a)
+{
+	enum aroute route = a->route;
+	size_t end = a->rec_end;
+	uint16_t op = a->op;
+	int ret;
+
+	if (route == RT_SELF)
+		trace_submit(job, op, 0);
+	ret = areq_start(a);
+	if (route != RT_SELF)
+		trace_submit(job, op, ret);
+	if (ret) {
+		areq_unprepare(a);
+		return ret;
+	}
+	job->off = job->accepted = end;
+	return 0;
+}
+
+void job_dispatch(struct sjob *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->nrun; i++) {
+		job->run[i]->job = job;
+		job->run[i]->wres = 1;
+	}
+	pool_push(&job->ctx->ad->pool, job);
+}
+
+void job_step(struct sjob *job)
+{
+	struct evfdfs_wire_hdr hdr;
+	struct wire_sub s;
+	struct areq *a;
+	int ret = 0;
+
+	if (job->ctx->text) {
+		text_step(job);
+		return;
+	}
+	while (job->off < job->len) {
+		const char *rec = job->buf + job->off;
+
+		ret = wire_frame(rec, job->len - job->off, &hdr);
+		if (!ret && hdr.type != EVFDFS_WIRE_SUBMIT)
+			ret = -EINVAL; /* SETUP and CANCEL come alone */
+		if (!ret)
+			ret = wire_decode_submit(rec, hdr.len, &s);
+		if (!ret)
+			ret = prepare(job, &s, &a);
+		if (ret) {
+			if (!job->nrun)
+				trace_submit(job,
+					     hdr.type == EVFDFS_WIRE_SUBMIT
+						     ? s.s.iocb.aio_lio_opcode
+						     : 0xffff,
+					     ret);
+			break;
+		}
+		a->rec_end = job->off + hdr.len;
+		if (a->route == RT_WORKER && job->nrun < AIOD_RUN_MAX) {
+			job->run[job->nrun++] = a;
+			job->off = a->rec_end;
+			continue;
+		}
+		if (job->nrun) {
+			/* The run goes first; this one is prepared again. */
+			areq_unprepare(a);
+			break;
+		}
+		ret = start_traced(job, a);
+		if (ret)
+			break;
+	}
+	if (job->nrun) {
+		job_dispatch(job);
+		return;
+	}
+	job_finish(job, ret);
+}
+
+/*
+ * A worker is back with @job.  Its synchronous completions are in the
+ * kernel's ring already: queue them before anything that follows.
+ */
+void job_worker_done(struct sjob *job)
+{
+	unsigned int i, n = job->nrun;
+	int err = 0;
+
+	aiod_kernel_events(job->ctx->ad);
+	job->nrun = 0;
+	if (job->ctx->text) {
+		job->cur->job = NULL; /* aio.txt: one line at a time */
+		text_step(job);
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		struct areq *a = job->run[i];
+
+		a->job = NULL;
+		if (err) {
+			areq_unprepare(a); /* after a failure: never sent */
+			continue;
+		}
+		trace_submit(job, a->op, a->wres);
+		if (a->wres < 0) {
+			err = a->wres;
+			areq_unprepare(a);
+			continue;
+		}
+		job->accepted = a->rec_end;
+		if (a->completed)
+			areq_free(a);
+	}
+	if (err) {
+		job_finish(job, err);
+		return;
+	}
+	job_step(job);
+}

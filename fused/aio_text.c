@@ -1,0 +1,444 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * aio.txt: the AIO control file for the shell.  Same contexts, same checks,
+ * same completions as `aio`; requests are lines, completions are lines.
+ *
+ * Each open of aio.txt is one context, so a shell keeps it open on a
+ * descriptor of its own:
+ *
+ *     exec 3<>"$MNT/aio.txt"
+ *     echo 'pread /etc/hostname 0 64 data=host' >&3
+ *     head -n 1 <&3                  # host pread 9 myhost\n
+ *     echo 'poll /tmp/fifo in data=f resfd=ready' >&3
+ *     echo 'pwrite out.log 0 hello\x0aworld' >&3
+ *     exec 3>&-                      # io_destroy: pending polls cancelled
+ *
+ * Request lines (one per line; several lines may come in one write):
+ *
+ *     setup N                        capacity (io_setup); only as the very
+ *                                    first line, else 128 is implied
+ *     pread  [OPT..] PATH OFFSET LEN [OPT..]    LEN at most 65536
+ *     pwrite [OPT..] PATH OFFSET DATA           DATA: the rest of the line
+ *     fsync  [OPT..] PATH [OPT..]
+ *     fdsync [OPT..] PATH [OPT..]
+ *     poll   [OPT..] PATH EVENTS [OPT..]        EVENTS: in|out|pri|err|hup|
+ *                                    rdnorm|wrnorm|rdband|wrband|msg|rdhup
+ *                                    joined by | or ,, or a number
+ *     cancel TAG                     cancel a pending poll (io_cancel)
+ *     # comment, or an empty line    ignored
+ *
+ *   OPT is data=TAG (a word the completion line starts with; default: the
+ *   request's number in the context, 1, 2, ...) or resfd=NAME (signal the
+ *   counter NAME of this mount, +1, when the request completes; the writer
+ *   needs write permission on it).  PATH is absolute, or relative to the
+ *   writer's current directory; the file is opened with the writer's
+ *   uid, gid and groups (pread, fsync, fdsync, poll: read-only; pwrite:
+ *   write-only), never the daemon's.  In PATH and DATA: \\ \n \t \r \s
+ *   (space) and \xHH; DATA may hold any byte that way.  Numbers are decimal
+ *   or 0x hex.
+ *
+ *   A write returns the bytes of the lines accepted; if the first line is
+ *   refused, it fails with that line's errno (io_submit's rule): EINVAL for
+ *   a malformed line, ENOENT/EACCES from opening PATH, EAGAIN when the
+ *   context is full, and the kernel's checks as for `aio`.  A cancel that
+ *   worked is accepted like any line (the binary form answers EINPROGRESS);
+ *   its poll then completes with res 0.
+ *
+ * Completion lines, read back in completion order:
+ *
+ *     TAG OP RES [DETAIL]
+ *
+ *   RES is the io_event res in decimal.  DETAIL: after a successful pread,
+ *   the data (printable ASCII as is, \\ \n \t \r, other bytes \xHH), or,
+ *   for a counter of this mount, its value in decimal; after a poll, the
+ *   mask's names (IN|RDNORM); after an error, the errno's name (EBADF).
+ *
+ *     host pread 9 myhost\n
+ *     f poll 65 IN|RDNORM
+ *     3 pwrite -9 EBADF
+ *
+ * Reads return whatever part of the lines is asked for, blocking while
+ * there is none (EAGAIN with O_NONBLOCK), so `cat` and `head -n` work.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/fsuid.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "aiod_i.h"
+
+/* Write permission on a counter, as the kernel would check it. */
+static bool may_write(const struct sjob *job, const struct cnode *cn)
+{
+	int i;
+
+	if (job->uid == 0)
+		return true;
+	if (job->uid == cn->uid)
+		return cn->mode & 0200;
+	if (job->gid == cn->gid)
+		return cn->mode & 0020;
+	for (i = 0; i < job->ngroups; i++)
+		if (job->groups[i] == cn->gid)
+			return cn->mode & 0020;
+	return cn->mode & 0002;
+}
+
+static int text_resfd(struct sjob *job, const char *name, struct areq *a)
+{
+	struct cnode *cn = fs_lookup_name(job->ctx->ad->fs, name);
+
+	if (!cn)
+		return -ENOENT;
+	if (!may_write(job, cn))
+		return -EACCES;
+	cnode_get(cn);
+	a->rcn = cn;
+	return 0;
+}
+
+/*
+ * Open @a->path as the writer: on a worker thread (the path may lead into
+ * this very mount, whose requests the loop must stay free to serve), with
+ * the thread's fsuid, fsgid and groups switched to the writer's around the
+ * call (setfsuid/setfsgid and the raw setgroups syscall act on the calling
+ * thread only), relative to the writer's root or working directory.
+ * O_NONBLOCK keeps a FIFO's open from waiting for a peer; it is cleared
+ * afterwards on the new (daemon-owned) description.
+ * Returns: the descriptor, or -errno.
+ */
+int text_open(const struct sjob *job, const struct areq *a)
+{
+	bool abs = a->path[0] == '/';
+	struct open_how how = {
+		.flags = (uint64_t)(a->oflags | O_NONBLOCK | O_NOCTTY |
+				    O_CLOEXEC),
+		.resolve = abs ? RESOLVE_IN_ROOT : 0,
+	};
+	gid_t saved[256];
+	int nsaved = 0, dirfd, fd, err = 0, fl;
+	bool root = geteuid() == 0;
+	char dir[64];
+
+	snprintf(dir, sizeof(dir), "/proc/%d/%s", (int)job->pid,
+		 abs ? "root" : "cwd");
+	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dirfd < 0)
+		return -errno;
+	if (!root && job->uid != geteuid()) {
+		close(dirfd);
+		return -EACCES;
+	}
+	if (root) {
+		nsaved = getgroups(256, saved);
+		if (nsaved < 0 ||
+		    syscall(SYS_setgroups, (size_t)job->ngroups, job->groups)) {
+			close(dirfd);
+			return -EPERM;
+		}
+		setfsgid(job->gid);
+		setfsuid(job->uid);
+		if ((uid_t)setfsuid((uid_t)-1) != job->uid ||
+		    (gid_t)setfsgid((gid_t)-1) != job->gid)
+			err = EPERM;
+	}
+	fd = err ? -1
+		 : (int)syscall(SYS_openat2, dirfd, a->path, &how, sizeof(how));
+	if (fd < 0 && !err)
+		err = errno;
+	if (root) {
+		setfsuid(0);
+		setfsgid(0);
+		syscall(SYS_setgroups, (size_t)nsaved, saved);
+	}
+	close(dirfd);
+	if (fd < 0)
+		return -err;
+	fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	return fd;
+}
+
+static void trace_line(const struct sjob *job, const char *what, int res)
+{
+	struct evfdfs *fs = job->ctx->ad->fs;
+
+	if (trace_on(fs))
+		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d text",
+			   (unsigned long long)job->ctx->id, (int)job->pid,
+			   what, res);
+}
+
+/* The wire_sub of a request line, for the same checks as a record. */
+static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
+{
+	static const uint16_t ops[] = {
+		[WT_PREAD] = IOCB_CMD_PREAD, [WT_PWRITE] = IOCB_CMD_PWRITE,
+		[WT_FSYNC] = IOCB_CMD_FSYNC, [WT_FDSYNC] = IOCB_CMD_FDSYNC,
+		[WT_POLL] = IOCB_CMD_POLL,
+	};
+	struct iocb *cb = &s->s.iocb;
+
+	memset(s, 0, sizeof(*s));
+	cb->aio_lio_opcode = ops[rq->op];
+	switch (rq->op) {
+	case WT_PREAD:
+		cb->aio_nbytes = rq->len;
+		cb->aio_offset = rq->offset;
+		break;
+	case WT_PWRITE:
+		cb->aio_nbytes = rq->datalen;
+		cb->aio_offset = rq->offset;
+		s->data = (const unsigned char *)rq->data;
+		s->datalen = (uint32_t)rq->datalen;
+		s->write = true;
+		break;
+	case WT_POLL:
+		cb->aio_buf = rq->events;
+		break;
+	default:
+		break;
+	}
+	s->total = cb->aio_nbytes;
+}
+
+/* A request line: checked, then its file opened by a worker. */
+static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
+			size_t next)
+{
+	struct aiod_ctx *ctx = job->ctx;
+	struct wire_sub *s = &job->cur_sub;
+	char seq[24];
+	struct areq *a;
+	int ret;
+
+	line_sub(rq, s);
+	ret = wire_check_early(s);
+	if (ret)
+		return ret;
+	if (ctx_full(ctx) || ctx->ad->buf_bytes + s->total > AIOD_BUF_MAX)
+		return -EAGAIN;
+	a = areq_new(job, s);
+	if (!a)
+		return -ENOMEM;
+	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)++ctx->tseq);
+	a->tag = strdup(rq->tag ? rq->tag : seq);
+	a->path = strdup(rq->path);
+	if (!a->tag || !a->path) {
+		areq_unprepare(a);
+		return -ENOMEM;
+	}
+	a->oflags = rq->op == WT_PWRITE ? O_WRONLY : O_RDONLY;
+	a->wop = W_OPEN;
+	a->rec_end = next;
+	if (rq->resfd) {
+		ret = text_resfd(job, rq->resfd, a);
+		if (ret) {
+			areq_unprepare(a);
+			return ret;
+		}
+	}
+	job->cur = a;
+	job->run[0] = a;
+	job->nrun = 1;
+	job_dispatch(job);
+	return 0;
+}
+
+/* One line.  Returns 0 (done), 1 (with a worker), or -errno. */
+static int text_line(struct sjob *job)
+{
+	struct aiod_ctx *ctx = job->ctx;
+	const char *p = job->buf + job->off;
+	const char *nl = memchr(p, '\n', job->len - job->off);
+	size_t n = nl ? (size_t)(nl - p) : job->len - job->off;
+	size_t next = job->off + n + (nl ? 1 : 0);
+	struct wire_text_req rq;
+	int ret;
+
+	free(job->scratch);
+	job->scratch = malloc(wire_text_scratch(n));
+	if (!job->scratch)
+		return -ENOMEM;
+	ret = wire_text_parse(p, n, job->scratch, &rq);
+	if (ret) {
+		trace_line(job, "?", ret);
+		return ret;
+	}
+	if (rq.op == WT_SETUP) {
+		ret = ctx_setup(ctx, rq.events, job->pid);
+	} else if (rq.op != WT_NONE) {
+		if (!ctx->setup)
+			ret = ctx_setup(ctx, AIOD_TEXT_NR, job->pid);
+		if (!ret && rq.op == WT_CANCEL) {
+			ret = aiod_cancel(ctx, 0, rq.tag, job->pid);
+			ret = ret == -EINPROGRESS ? 0 : ret;
+		} else if (!ret) {
+			ret = text_prepare(job, &rq, next);
+			if (!ret)
+				return 1;
+			trace_line(job, "?", ret);
+		}
+	}
+	if (ret)
+		return ret;
+	job->off = job->accepted = next;
+	return 0;
+}
+
+/* The line's worker is back.  Returns 0, 1 or -errno as text_line(). */
+static int text_resume(struct sjob *job)
+{
+	struct areq *a = job->cur;
+	uint16_t op = a->op;
+	size_t end = a->rec_end;
+	int ret = a->wres;
+
+	job->cur = NULL;
+	if (ret < 0)
+		goto fail;
+	if (a->wop == W_OPEN) {
+		ret = afile_classify(job->ctx->ad, a->file.fd, &a->file);
+		if (!ret)
+			ret = areq_route(job, a, &job->cur_sub);
+		if (ret)
+			goto fail;
+		if (a->route == RT_WORKER) {
+			a->wop = W_SUBMIT;
+			job->cur = a;
+			job->run[0] = a;
+			job->nrun = 1;
+			job_dispatch(job);
+			return 1;
+		}
+		trace_line(job, aiod_opname(op), 0);
+		ret = areq_start(a); /* may complete and free it */
+		if (ret)
+			goto fail;
+	} else {
+		trace_line(job, aiod_opname(op), 0);
+		if (a->completed)
+			areq_free(a);
+	}
+	job->off = job->accepted = end;
+	return 0;
+fail:
+	trace_line(job, aiod_opname(op), ret);
+	areq_unprepare(a);
+	return ret;
+}
+
+void text_step(struct sjob *job)
+{
+	int ret = 0;
+
+	for (;;) {
+		if (job->cur)
+			ret = text_resume(job);
+		else if (job->off < job->len)
+			ret = text_line(job);
+		else
+			break;
+		if (ret == 1)
+			return; /* a worker has it */
+		if (ret)
+			break;
+	}
+	job_finish(job, ret);
+}
+
+/* Append @n bytes to the context's unread text. */
+static int tout_put(struct aiod_ctx *ctx, const char *s, size_t n)
+{
+	char *p;
+
+	if (ctx->tout_off && ctx->tout_off == ctx->tout_len)
+		ctx->tout_off = ctx->tout_len = 0;
+	if (ctx->tout_len + n > ctx->tout_cap) {
+		size_t cap = (ctx->tout_len + n) * 2 + 256;
+
+		p = realloc(ctx->tout, cap);
+		if (!p)
+			return -ENOMEM;
+		ctx->tout = p;
+		ctx->tout_cap = cap;
+	}
+	memcpy(ctx->tout + ctx->tout_len, s, n);
+	ctx->tout_len += n;
+	return 0;
+}
+
+/* TAG OP RES [DETAIL]\n */
+static char *format_event(const struct aevent *e, size_t *len)
+{
+	int64_t res = e->ev.res;
+	char head[WIRE_TEXT_WORD_MAX + 64], *line;
+	const char *name;
+	size_t hl, dl = 0;
+	uint64_t val;
+
+	hl = (size_t)snprintf(head, sizeof(head), "%s %s %lld",
+			      e->tag ? e->tag : "-", aiod_opname(e->op),
+			      (long long)res);
+	if (res < 0) {
+		name = strerrorname_np((int)-res);
+		dl = strlen(name ? name : "E?") + 1;
+	} else if (e->op == IOCB_CMD_POLL) {
+		dl = wire_text_poll_names(NULL, 0, (uint32_t)res) + 1;
+	} else if (e->datalen) {
+		if (e->counter_data && e->datalen == sizeof(val))
+			dl = 21 + 1;
+		else
+			dl = wire_text_escape(NULL, 0, e->data, e->datalen) + 1;
+	}
+	line = malloc(hl + dl + 2);
+	if (!line)
+		return NULL;
+	memcpy(line, head, hl);
+	if (dl) {
+		line[hl] = ' ';
+		if (res < 0) {
+			name = strerrorname_np((int)-res);
+			memcpy(line + hl + 1, name ? name : "E?", dl - 1);
+		} else if (e->op == IOCB_CMD_POLL) {
+			wire_text_poll_names(line + hl + 1, dl, (uint32_t)res);
+		} else if (e->counter_data && e->datalen == sizeof(val)) {
+			memcpy(&val, e->data, sizeof(val));
+			dl = (size_t)snprintf(line + hl + 1, dl, "%llu",
+					      (unsigned long long)val) +
+			     1;
+		} else {
+			wire_text_escape(line + hl + 1, dl, e->data,
+					 e->datalen);
+		}
+	}
+	line[hl + dl] = '\n';
+	*len = hl + dl + 1;
+	return line;
+}
+
+/* Turn the waiting events into text; they count as read from now on. */
+void text_format_events(struct aiod_ctx *ctx)
+{
+	while (!list_empty(&ctx->events)) {
+		struct aevent *e =
+			list_entry(ctx->events.next, struct aevent, link);
+		size_t len;
+		char *line = format_event(e, &len);
+
+		if (!line || tout_put(ctx, line, len)) {
+			free(line);
+			return;
+		}
+		free(line);
+		list_del_init(&e->link);
+		aevent_free(ctx->ad, e);
+		ctx->nevents--;
+	}
+}

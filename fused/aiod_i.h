@@ -1,0 +1,282 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals of the AIO control files, shared by the files that implement
+ * aiod.h:
+ *
+ *   aio_dispatch.c  contexts (open, read, poll, release, status), the
+ *                   kernel completion reaper, completions and RESFD
+ *   aio_submit.c    writes: records to requests, validation in Linux's
+ *                   order, routing, and the requests the daemon serves
+ *                   itself (counters of this mount)
+ *   aio_fd.c        the submitter's descriptors (pidfd_getfd, /proc)
+ *   aio_work.c      the worker pool for I/O that may block
+ *   aio_text.c      the text form, aio.txt
+ *
+ * Threads: everything runs on the event loop except aio_work.c's workers,
+ * which only call kaio_submit() and open(2) for jobs handed to them and
+ * hand them back (see struct aio_pool).
+ */
+#ifndef EVFDFS_AIOD_I_H
+#define EVFDFS_AIOD_I_H
+
+#include <pthread.h>
+#include <sys/uio.h>
+
+#include "aiod.h"
+#include "evfdfs_i.h"
+#include "wire_i.h"
+
+/*
+ * The daemon's kernel AIO context.  io_setup() charges the system-wide
+ * aio-nr (A12), so it stays small: AIOD_KAIO_NR entries, of which
+ * AIOD_KAIO_SIGNAL are kept for RESFD signals of kernel eventfds.
+ */
+#define AIOD_KAIO_NR 1024u
+#define AIOD_KAIO_SIGNAL 256u
+/* Data held by requests and unread events, daemon-wide: beyond it EAGAIN. */
+#define AIOD_BUF_MAX (256u << 20)
+/* Requests handed to a worker in one go. */
+#define AIOD_RUN_MAX 64u
+/* Capacity of an aio.txt context that does not start with `setup N`. */
+#define AIOD_TEXT_NR 128u
+
+/* A kernel address: the daemon's stand-in for a caller's buffer that lies
+ * outside user space (EVFDFS_WIRE_SUB_BUF_RANGE), so that the kernel fails
+ * it with EFAULT at its own step. */
+#define AIOD_KADDR 0xffff888000000000ull
+
+/* What a descriptor of the submitter turned out to be. */
+enum afile_kind {
+	AF_COUNTER,  /* a counter of this mount (binary view) */
+	AF_TEXTVIEW, /* text/NAME of this mount */
+	AF_OURS,     /* any other file of this mount */
+	AF_EVENTFD,  /* a kernel eventfd */
+	AF_STREAM,   /* a pipe, FIFO or socket */
+	AF_CHR,	     /* a character device */
+	AF_REG,	     /* regular files, block devices, directories */
+	AF_ANON,     /* other anonymous-inode files (timerfd, signalfd...) */
+};
+
+struct afile {
+	int fd;	   /* our duplicate of the file description, or -1 */
+	int flags; /* its F_GETFL */
+	enum afile_kind kind;
+	struct cnode *cn; /* AF_COUNTER, AF_TEXTVIEW: a reference */
+};
+
+/* Where a request's I/O is done. */
+enum aroute {
+	RT_SELF,   /* served by the daemon (a counter of this mount) */
+	RT_LOOP,   /* kernel AIO submitted on the loop: cannot block */
+	RT_WORKER, /* kernel AIO submitted by a worker: may block */
+};
+
+/* What the kernel is doing for a kernel-routed request. */
+enum kphase {
+	KP_NONE,
+	KP_IO,	 /* the I/O (or POLL, FSYNC) itself */
+	KP_WAIT, /* a readiness POLL before retrying a stream transfer */
+};
+
+/* What a worker does with a request. */
+enum wop {
+	W_SUBMIT, /* kaio_submit(a->kiocb) */
+	W_OPEN,	  /* aio.txt: open a->path as the caller */
+};
+
+struct aiod;
+struct aiod_ctx;
+struct sjob;
+
+/* One submitted iocb, from acceptance to its completion event. */
+struct areq {
+	struct list_head link; /* actx->reqs */
+	struct aiod_ctx *ctx;
+	struct sjob *job; /* while a submitting job refers to it */
+	pid_t pid;
+	uint16_t op;
+	uint64_t data, obj; /* echoed in the event */
+	char *tag;	    /* aio.txt: the completion line's tag */
+	struct afile file;
+	enum aroute route;
+	/* RESFD */
+	struct cnode *rcn; /* a counter of this mount, referenced */
+	int rfd;	   /* a kernel eventfd (our duplicate), or -1 */
+	/* the transfer */
+	char *buf; /* PREAD*: where data lands; PWRITE*: the data */
+	size_t buflen;
+	struct iovec *iov;
+	uint32_t niov, iov_skip;
+	uint64_t done; /* stream writes: bytes written so far */
+	/* kernel-routed */
+	struct iocb kiocb; /* the I/O; aio_data = this request */
+	struct iocb kpoll; /* the readiness POLL of a stream retry */
+	enum kphase kphase;
+	bool nowait_added; /* RWF_NOWAIT added by the daemon (stream) */
+	bool cancelling;   /* io_cancel sent, or its context closed */
+	bool holds_slot;   /* one of ad->kslots */
+	bool completed;	   /* its event is out; the job frees it */
+	/* served by the daemon */
+	struct watcher wt;
+	bool watching;
+	uint32_t pmask; /* POLL: requested | POLLERR | POLLHUP */
+	uint32_t rwf;	/* the caller's aio_rw_flags */
+	bool sub_fault; /* EVFDFS_WIRE_SUB_BUF_FAULT */
+	/* worker hand-off; written by the worker, read after it is back */
+	enum wop wop;
+	int wres;	   /* 0 / -errno; 1 = not attempted */
+	char *path;	   /* W_OPEN */
+	int oflags;	   /* W_OPEN */
+	size_t rec_end;	   /* offset just past this request's record */
+	bool counter_data; /* aio.txt: print the data as a counter value */
+};
+
+/* A completion waiting to be read. */
+struct aevent {
+	struct list_head link; /* actx->events */
+	struct io_event ev;
+	uint32_t datalen;
+	char *data;	/* owned */
+	size_t bufsize; /* its allocation, counted in ad->buf_bytes */
+	uint16_t op;
+	char *tag;	   /* aio.txt */
+	bool counter_data; /* aio.txt */
+};
+
+/* One open of `aio` or `aio.txt`. */
+struct aiod_ctx {
+	struct list_head link; /* ad->ctxs, or ad->dying once closed */
+	struct aiod *ad;
+	struct handle *h; /* NULL once closed */
+	uint64_t id;
+	pid_t pid; /* the opener */
+	bool text;
+	bool setup;
+	uint32_t nr_events;
+	unsigned int inflight;	 /* submitted (or being submitted), not done */
+	unsigned int by_op[9];	 /* inflight by IOCB_CMD_* */
+	unsigned int nevents;	 /* completions waiting to be read */
+	struct list_head events; /* struct aevent */
+	struct list_head reqs;	 /* struct areq in flight */
+	struct waitq rq;	 /* parked reads */
+	/* aio.txt: formatted completion lines not yet read */
+	char *tout;
+	size_t tout_len, tout_off, tout_cap;
+	uint64_t tseq; /* default tags */
+};
+
+/*
+ * One write(2) to a control file, being turned into submissions.  It may
+ * wait for a worker (a blocking submission, an open for aio.txt); the FUSE
+ * request is answered when the job finishes, with the bytes of the records
+ * accepted or the first record's errno (A21).
+ */
+struct sjob {
+	struct list_head wlink; /* pool todo/done lists */
+	fuse_req_t req;
+	struct aiod_ctx *ctx;
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* aio.txt: the caller's supplementary groups */
+	int ngroups;
+	char *buf; /* a copy of what was written */
+	size_t len, off;
+	size_t accepted; /* bytes of the records accepted so far */
+	int pidfd;	 /* the submitter's, or -1 */
+	bool pidfd_tried;
+	struct areq *run[AIOD_RUN_MAX]; /* handed to a worker */
+	unsigned int nrun;
+	/* aio.txt: the line being opened or submitted, and what it asks */
+	struct areq *cur;
+	struct wire_sub cur_sub;
+	char *scratch; /* cur_sub's strings and data */
+};
+
+/*
+ * The worker pool.  The loop hands a job over (todo), a worker does what
+ * its run asks, hands it back (done) and writes done_fd, which the loop
+ * watches.  While a job is with a worker the loop does not touch it.
+ */
+struct aio_pool {
+	pthread_t *threads;
+	unsigned int nthreads;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct list_head todo; /* protected by lock */
+	struct list_head done; /* protected by lock */
+	bool stop;	       /* protected by lock */
+	void *kctx;	       /* read-only after aiod_init() */
+	int done_fd;	       /* eventfd; written by workers, read by loop */
+	bool started;
+};
+
+/* The daemon-wide part: fs->aio. */
+struct aiod {
+	struct evfdfs *fs;
+	void *kctx;
+	struct loop_source ksrc; /* the kernel completion eventfd */
+	struct loop_source wsrc; /* the pool's done_fd */
+	int ready_fd;		 /* an eventfd at 1: RESFD signal target */
+	unsigned int kslots;	 /* free kernel slots for requests */
+	unsigned int ksig;	 /* free kernel slots for RESFD signals */
+	int *sigq;		 /* eventfds waiting for a signal slot */
+	unsigned int nsigq, sigq_cap;
+	uint64_t total_nr; /* nr_events of live contexts (aio_max) */
+	size_t buf_bytes;  /* data held by requests and events */
+	uint64_t next_ctx_id;
+	struct list_head ctxs;	/* live contexts */
+	struct list_head dying; /* closed, with I/O in flight */
+	dev_t mnt_dev;
+	uint64_t mnt_id;
+	unsigned int ncpus;
+	bool no_pidfd; /* EVFDFS_AIOD_NO_PIDFD: test the /proc fallback */
+	struct aio_pool pool;
+};
+
+/* aio_dispatch.c */
+void areq_complete(struct areq *a, int64_t res);
+void areq_free(struct areq *a);
+void aevent_free(struct aiod *ad, struct aevent *e);
+void actx_maybe_free(struct aiod_ctx *ctx);
+void aiod_kernel_events(struct aiod *ad);
+bool ctx_full(const struct aiod_ctx *ctx);
+int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid);
+const char *aiod_opname(uint16_t op);
+int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid);
+
+/* aio_submit.c */
+void job_step(struct sjob *job);
+void job_worker_done(struct sjob *job);
+void job_finish(struct sjob *job, int err);
+struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
+		     size_t size);
+struct areq *areq_new(struct sjob *job, const struct wire_sub *s);
+void areq_unprepare(struct areq *a);
+int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s);
+int areq_start(struct areq *a);
+void job_dispatch(struct sjob *job);
+void areq_kernel_done(struct areq *a, int64_t res);
+
+/* aio_fd.c */
+int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
+	      struct afile *f);
+int afile_classify(struct aiod *ad, int fd, struct afile *f);
+void afile_put(struct afile *f);
+int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
+	      struct areq *a);
+bool caller_rt_ok(pid_t pid);
+int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
+
+/* aio_work.c */
+int pool_start(struct aio_pool *p, unsigned int n, void *kctx);
+void pool_stop(struct aio_pool *p);
+void pool_push(struct aio_pool *p, struct sjob *job);
+struct sjob *pool_pop_done(struct aio_pool *p);
+
+/* aio_text.c */
+void text_step(struct sjob *job);
+int text_open(const struct sjob *job, const struct areq *a);
+void text_format_events(struct aiod_ctx *ctx);
+
+#endif /* EVFDFS_AIOD_I_H */
