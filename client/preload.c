@@ -143,6 +143,11 @@ static struct {
 	pthread_mutex_t lock;
 	io_context_t *v; /* protected by lock */
 	size_t n, cap;	 /* protected by lock */
+	/* The last contexts destroyed: calls on them go to the kernel,
+	 * which refuses them (EINVAL) as it refuses any stale handle, but
+	 * they are no reason to explain kernel AIO (explain_kernel_submit). */
+	io_context_t retired[64];  /* protected by lock */
+	unsigned int next_retired; /* protected by lock */
 } ctxs = { .lock = PTHREAD_MUTEX_INITIALIZER };
 
 /* fork() must not copy the lock held by another thread. */
@@ -567,9 +572,12 @@ static bool ctx_is_ours(io_context_t ctx)
 	return ours;
 }
 
+#define RETIRED (sizeof(ctxs.retired) / sizeof(ctxs.retired[0]))
+
 static int ctx_add(io_context_t ctx)
 {
 	io_context_t *v;
+	size_t i;
 	int ret = 0;
 
 	pthread_mutex_lock(&ctxs.lock);
@@ -585,6 +593,9 @@ static int ctx_add(io_context_t ctx)
 		ctxs.cap = cap;
 	}
 	ctxs.v[ctxs.n++] = ctx;
+	for (i = 0; i < RETIRED; i++)
+		if (ctxs.retired[i] == ctx)
+			ctxs.retired[i] = NULL; /* the address lives again */
 out:
 	pthread_mutex_unlock(&ctxs.lock);
 	return ret;
@@ -600,11 +611,24 @@ static bool ctx_remove(io_context_t ctx)
 	for (i = 0; i < ctxs.n; i++)
 		if (ctxs.v[i] == ctx) {
 			ctxs.v[i] = ctxs.v[--ctxs.n];
+			ctxs.retired[ctxs.next_retired++ % RETIRED] = ctx;
 			found = true;
 			break;
 		}
 	pthread_mutex_unlock(&ctxs.lock);
 	return found;
+}
+
+static bool ctx_is_retired(io_context_t ctx)
+{
+	bool retired = false;
+	size_t i;
+
+	pthread_mutex_lock(&ctxs.lock);
+	for (i = 0; i < RETIRED && !retired; i++)
+		retired = ctx && ctxs.retired[i] == ctx;
+	pthread_mutex_unlock(&ctxs.lock);
+	return retired;
 }
 
 /* Whether calls on @ctx go to libevfdfs. */
@@ -677,12 +701,13 @@ static bool peek_mem(void *dst, const void *addr, size_t len)
  * signals only its own eventfds, and it decided the errno itself; the shim
  * only explains it.
  */
-static void explain_kernel_submit(long nr, struct iocb **iocbpp, long ret)
+static void explain_kernel_submit(io_context_t ctx, long nr,
+				  struct iocb **iocbpp, long ret)
 {
 	struct iocb *p, cb;
 
 	if (ret != -EINVAL || nr <= 0 || !shim.active || in_lib ||
-	    atomic_load(&shim.warned_resfd))
+	    atomic_load(&shim.warned_resfd) || ctx_is_retired(ctx))
 		return;
 	if (!peek_mem(&p, iocbpp, sizeof(p)) || !peek_mem(&cb, p, sizeof(cb)))
 		return;
@@ -758,7 +783,7 @@ EXPORT int io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 	else
 		ret = (int)sys_aio(SYS_io_submit, (long)ctx, nr, (long)iocbpp,
 				   0, 0, 0);
-	explain_kernel_submit(nr, iocbpp, ret);
+	explain_kernel_submit(ctx, nr, iocbpp, ret);
 	return ret;
 }
 
@@ -841,7 +866,7 @@ static int syscall_aio(long nr, const long *a, long *ret)
 	case SYS_io_submit:
 		if (!ctx_is_ours(ctx)) {
 			r = shim.syscall(nr, a[0], a[1], a[2]);
-			explain_kernel_submit(a[1], (struct iocb **)a[2],
+			explain_kernel_submit(ctx, a[1], (struct iocb **)a[2],
 					      r < 0 ? -errno : r);
 			*ret = r;
 			return 1;

@@ -102,3 +102,20 @@ Test(examples, shell_walkthrough, .timeout = 60)
 		  out);
 	cr_assert_null(strstr(out, "FAILED"), "%s", out);
 }
+
+Test(examples, aio_epoll, .timeout = 60)
+{
+	static char out[65536];
+
+	run_example("aio_epoll", out, sizeof(out));
+	cr_assert(strstr(out, "submitted 4 reads\n"), "%s", out);
+	cr_assert(strstr(out, "aio: block 0 read 4096 bytes of 'a'\n"), "%s",
+		  out);
+	cr_assert(strstr(out, "aio: block 3 read 4096 bytes of 'd'\n"), "%s",
+		  out);
+	cr_assert(strstr(out, "(4 of 4)\n"), "%s", out);
+	cr_assert_eq(count(out, "pipe: line "), 3, "%s", out);
+	cr_assert(strstr(out, "ok: one epoll loop served 4 AIO completions "
+			      "and 3 lines\n"),
+		  "%s", out);
+}

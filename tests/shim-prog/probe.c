@@ -11,6 +11,8 @@
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
  *   mixed        a kernel AIO context (made with a raw syscall instruction,
  *                which no shim sees) next to an io_setup() one
+ *   syscall-aio  AIO through syscall(SYS_io_*), as libaio-less programs
+ *                (and libaio itself) reach the kernel
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -308,6 +310,68 @@ static int mode_mixed(void)
 	return 0;
 }
 
+/* ---- AIO through syscall() --------------------------------------- */
+
+static void rec_sys(const char *label, long ret)
+{
+	if (ret < 0)
+		printf("%s: err=%s\n", label, strerrorname_np(errno));
+	else
+		printf("%s: ret=%ld\n", label, ret);
+}
+
+static int mode_syscall_aio(void)
+{
+	char tmpl[] = "/tmp/shim-probe-XXXXXX", buf[8];
+	struct iocb cb, poll_cb, *cbs[1] = { &cb }, *pcbs[1] = { &poll_cb };
+	struct timespec ts = { 5, 0 };
+	struct io_event ev[2];
+	unsigned long ctx = 0, bad = 1;
+	struct {
+		const sigset_t *sigmask;
+		size_t sigsetsize;
+	} usig;
+	sigset_t mask;
+	int file, efd;
+
+	file = mkstemp(tmpl);
+	if (file < 0)
+		die("mkstemp", errno);
+	unlink(tmpl);
+	if (write(file, "syscalls", 8) != 8)
+		die("write", errno);
+	efd = eventfd(0, EFD_NONBLOCK);
+	if (efd < 0)
+		die("eventfd", errno);
+	sigemptyset(&mask);
+	usig.sigmask = &mask;
+
+	rec_sys("io_setup 0", syscall(SYS_io_setup, 0, &ctx));
+	rec_sys("io_setup ctx not 0", syscall(SYS_io_setup, 4, &bad));
+	rec_sys("io_setup", syscall(SYS_io_setup, 4, &ctx));
+	io_prep_pread(&cb, file, buf, 8, 0);
+	io_set_eventfd(&cb, efd);
+	rec_sys("io_submit", syscall(SYS_io_submit, ctx, 1, cbs));
+	rec_sys("io_getevents", syscall(SYS_io_getevents, ctx, 1, 2, ev, &ts));
+	printf("event res=%ld data=%.8s\n", (long)ev[0].res, buf);
+	io_prep_poll(&poll_cb, efd, POLLIN);
+	rec_sys("io_submit poll", syscall(SYS_io_submit, ctx, 1, pcbs));
+	rec_sys("io_cancel", syscall(SYS_io_cancel, ctx, &poll_cb, &ev[1]));
+	usig.sigsetsize = 4;
+	rec_sys("io_pgetevents bad sigsetsize",
+		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, &ts, &usig));
+	usig.sigsetsize = 8;
+	rec_sys("io_pgetevents",
+		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, &ts, &usig));
+	printf("event res=%ld\n", (long)ev[0].res);
+	rec_sys("io_destroy", syscall(SYS_io_destroy, ctx));
+	rec_sys("io_destroy again", syscall(SYS_io_destroy, ctx));
+	rec_sys("io_submit after", syscall(SYS_io_submit, ctx, 1, cbs));
+	close(efd);
+	close(file);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -326,6 +390,8 @@ int main(int argc, char **argv)
 		return mode_resfd_kernel();
 	if (strcmp(argv[1], "mixed") == 0)
 		return mode_mixed();
+	if (strcmp(argv[1], "syscall-aio") == 0)
+		return mode_syscall_aio();
 	fprintf(stderr, "shim-probe: no mode %s\n", argv[1]);
 	return 2;
 }

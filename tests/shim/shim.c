@@ -33,6 +33,28 @@ static int anon_creates(const char *trace, pid_t pid)
 	return count_str(trace, needle);
 }
 
+/* Lines of @trace for the daemon event @event (aio-setup, aio-submit...)
+ * that pid @pid caused: "SEQ TIME EVENT ctx=N pid=PID ...". */
+static int trace_events(const char *trace, const char *event, pid_t pid)
+{
+	char ev[64], who[32];
+	const char *line = trace;
+	int n = 0;
+
+	snprintf(ev, sizeof(ev), " %s ", event);
+	snprintf(who, sizeof(who), " pid=%d ", (int)pid);
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *e = memmem(line, len, ev, strlen(ev));
+
+		if (e && memmem(e, len - (size_t)(e - line), who, strlen(who)))
+			n++;
+		line += len + (end != NULL);
+	}
+	return n;
+}
+
 static void assert_ran(const struct run *r, const char *what)
 {
 	cr_assert_eq(r->status, 0,
@@ -43,10 +65,11 @@ static void assert_ran(const struct run *r, const char *what)
 /*
  * Run @prog with @args natively and under the shim on the shared mount;
  * the transcripts must be equal, and the shim's run must have made
- * counters in the mount (at least @min_counters, seen in its trace).
+ * counters in the mount (at least @min_counters) and AIO contexts (at
+ * least @min_contexts), as its trace shows.
  */
 static void same_as_native(const char *prog, const char *const *args,
-			   int min_counters)
+			   int min_counters, int min_contexts)
 {
 	const char *mnt = evt_shared_mnt();
 	struct run native, shim;
@@ -67,6 +90,11 @@ static void same_as_native(const char *prog, const char *const *args,
 		      "at least %d; trace:\n%.4000s",
 		      anon_creates(trace, shim.pid), (int)shim.pid,
 		      min_counters, trace);
+	cr_assert_geq(trace_events(trace, "aio-setup", shim.pid), min_contexts,
+		      "the mount's trace shows %d AIO contexts of pid %d, "
+		      "expected at least %d; trace:\n%.4000s",
+		      trace_events(trace, "aio-setup", shim.pid), (int)shim.pid,
+		      min_contexts, trace);
 	run_free(&native);
 	run_free(&shim);
 	tracer_free(&tr);
@@ -75,7 +103,7 @@ static void same_as_native(const char *prog, const char *const *args,
 Test(shim, eventfd_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
 {
 	/* Every eventfd section; they make about thirty counters. */
-	same_as_native("shim-conform", NULL, 20);
+	same_as_native("shim-conform", NULL, 20, 0);
 }
 
 Test(shim, counters_are_anonymous, .timeout = SHIM_TIMEOUT)
@@ -152,7 +180,7 @@ Test(shim, fork_and_exec_inherit_working_counters, .timeout = SHIM_TIMEOUT)
 	const char *const args[] = { "fork", "exec", NULL };
 	struct run r;
 
-	same_as_native("shim-conform", args, 2);
+	same_as_native("shim-conform", args, 2, 0);
 	/* What the exec'ed child saw, spelled out: its inherited counter is
 	 * still an eventfd to it (F_GETFL without O_LARGEFILE), it reads the
 	 * parent's 3, and the parent reads the child's 9. */
@@ -219,4 +247,66 @@ Test(shim, resfd_of_kernel_aio_fails_with_explanation, .timeout = SHIM_TIMEOUT)
 	cr_assert(strstr(shim.err, "is an evfdfs counter"), "%s", shim.err);
 	run_free(&native);
 	run_free(&shim);
+}
+
+/* libaio's calls: io_setup, io_submit (RESFD, poll, cancel, errors),
+ * io_getevents, io_pgetevents, io_destroy, the io_queue helpers. */
+Test(shim, libaio_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio", NULL };
+
+	/* io_setup and io_queue_init: two contexts; one counter. */
+	same_as_native("shim-conform", args, 1, 2);
+}
+
+/* A thread blocked in io_getevents while another submits; its completion
+ * signals a counter the first thread then reads. */
+Test(shim, getevents_waits_while_another_thread_submits,
+     .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio-threads", NULL };
+
+	same_as_native("shim-probe", args, 1, 1);
+}
+
+/*
+ * A kernel AIO context the shim never saw (made with a raw syscall
+ * instruction) next to an io_setup() one: each call goes where its
+ * context lives, and only the second context is the mount's.
+ */
+Test(shim, kernel_and_emulated_contexts_coexist, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "mixed", NULL };
+	struct run native, shim;
+	struct tracer tr;
+	const char *trace;
+
+	run_prog(&native, RUN_NATIVE, NULL, "shim-probe", args, NULL,
+		 DEADLINE_MS);
+	assert_ran(&native, "native run");
+	if (strstr(native.out, "unsupported"))
+		cr_skip_test("raw syscall instructions are written for x86_64 "
+			     "only");
+	tracer_start(&tr, mnt);
+	run_prog(&shim, RUN_SHIM, mnt, "shim-probe", args, NULL, DEADLINE_MS);
+	trace = tracer_stop(&tr);
+	assert_ran(&shim, "run under the shim");
+	cr_assert_str_eq(shim.out, native.out);
+	cr_assert_eq(trace_events(trace, "aio-setup", shim.pid), 1, "%s",
+		     trace);
+	cr_assert_eq(trace_events(trace, "aio-submit", shim.pid), 1, "%s",
+		     trace);
+	run_free(&native);
+	run_free(&shim);
+	tracer_free(&tr);
+}
+
+/* AIO through syscall(SYS_io_*), -1/errno-shaped, the usig of
+ * io_pgetevents included: the numbers libaio-less programs use. */
+Test(shim, aio_syscalls_go_to_the_mount, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "syscall-aio", NULL };
+
+	same_as_native("shim-probe", args, 1, 1);
 }
