@@ -567,8 +567,13 @@ void aiod_release(struct handle *h)
 	ctx->nevents = 0;
 	list_del_init(&ctx->link);
 	list_add_tail(&ctx->link, &ad->dying);
-	/* A completion may complete others of this context: rescan. */
-	while (ctx->inflight && (a = next_to_cancel(ctx))) {
+	/*
+	 * A completion may complete others of this context: rescan.  The
+	 * loop holds one count of inflight itself, so that the completion
+	 * of the last request (actx_maybe_free) cannot free ctx under it.
+	 */
+	ctx->inflight++;
+	while (ctx->inflight > 1 && (a = next_to_cancel(ctx))) {
 		a->cancelling = true;
 		if (a->watching) {
 			areq_complete(a, a->op == IOCB_CMD_POLL ? 0 : -EINTR);
@@ -581,6 +586,7 @@ void aiod_release(struct handle *h)
 		else if (a->op == IOCB_CMD_POLL)
 			kaio_cancel(ad->kctx, &a->kiocb);
 	}
+	ctx->inflight--;
 	actx_maybe_free(ctx);
 }
 
