@@ -53,9 +53,9 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 # the sources, so that a clean tree builds them before linking).
 CORE_OBJS := $(patsubst %.c,$(B)/%.o,fused/counter.c $(wildcard fused/wire*.c))
 
-CLIENT_LIB_SRCS := $(filter-out client/preload.c,$(wildcard client/*.c))
+CLIENT_LIB_SRCS := $(filter-out client/preload%.c,$(wildcard client/*.c))
 CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/pic/%.o)
-PRELOAD_SRCS := $(wildcard client/preload.c)
+PRELOAD_SRCS := $(wildcard client/preload*.c)
 
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
@@ -106,7 +106,7 @@ $(B)/libevfdfs.a: $(CLIENT_LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/libevfdfs-preload.so: $(B)/pic/client/preload.o $(CLIENT_LIB_OBJS) \
+$(B)/libevfdfs-preload.so: $(PRELOAD_SRCS:%.c=$(B)/pic/%.o) $(CLIENT_LIB_OBJS) \
 		client/preload.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--version-script=client/preload.map \
