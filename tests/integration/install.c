@@ -73,6 +73,15 @@ Test(install, pkg_config_program_uses_installed_library, .timeout = 60)
 		 MAKE_VARS, stage);
 	st = evt_sh(cmd, out, sizeof(out));
 	cr_assert_eq(st, 0, "make install: %d\n%s", st, out);
+	/* The shim, the overview page and an alias page (a symlink). */
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s/usr/local && test -f lib/libevfdfs-preload.so && "
+		 "test -f share/man/man3/libevfdfs.3 && "
+		 "test -L share/man/man3/evfdfs_io_pgetevents.3 && "
+		 "test -f share/man/man3/evfdfs_io_pgetevents.3",
+		 stage);
+	st = evt_sh(cmd, out, sizeof(out));
+	cr_assert_eq(st, 0, "installed files missing: %s", out);
 
 	snprintf(
 		cmd, sizeof(cmd),
