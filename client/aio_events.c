@@ -138,6 +138,8 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 
 				if (more > 0)
 					ret += more;
+				else if (more < 0 && ret == 0)
+					ret = more; /* EFAULT (A65) */
 			} else if (r < 0 && r != -EAGAIN && r != -EINTR &&
 				   ret == 0) {
 				ret = r;

@@ -48,6 +48,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -155,6 +156,34 @@ static bool past_step6(const struct evfdfs_io_ctx *ctx, const struct iocb *cb,
 	default:
 		return false;
 	}
+}
+
+/*
+ * Could this transfer wait in the daemon until the context is closed?  On
+ * Linux only regular files and block devices run I/O that completes by
+ * itself; a stream (pipe, socket, eventfd) blocks io_submit instead, and
+ * so does a counter of the mount, which is a regular file to stat(2).
+ * AT_STATX_DONT_SYNC: no FUSE round trip for a file of the mount.
+ */
+static bool may_park(const struct evfdfs_io_ctx *ctx, const struct iocb *cb)
+{
+	struct statx stx;
+
+	switch (cb->aio_lio_opcode) {
+	case IOCB_CMD_PREAD:
+	case IOCB_CMD_PREADV:
+	case IOCB_CMD_PWRITE:
+	case IOCB_CMD_PWRITEV:
+		break;
+	default:
+		return false;
+	}
+	if (statx((int)cb->aio_fildes, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
+		  STATX_TYPE, &stx) != 0)
+		return true;
+	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == ctx->dev)
+		return true;
+	return !S_ISREG(stx.stx_mode) && !S_ISBLK(stx.stx_mode);
 }
 
 /* Forget records [from, b->n) of the batch: they were not accepted. */
@@ -277,6 +306,7 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 		iov = NULL;
 	}
 	free(iov);
+	s->parks = may_park(ctx, cb);
 	pthread_mutex_lock(&ctx->lock);
 	if (!early_einval && ctx->unreaped >= ctx->nr_events) {
 		ret = -EAGAIN;

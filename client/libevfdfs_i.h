@@ -132,6 +132,7 @@ struct sub {
 	uint64_t len;
 	struct iovec *iov; /* PREADV: a copy of the caller's array */
 	unsigned int iovcnt;
+	bool parks; /* may wait in the daemon for ever (see drain()) */
 };
 
 struct evfdfs_io_ctx {
@@ -153,6 +154,7 @@ struct evfdfs_io_ctx {
 	struct sub **buckets;
 	unsigned int nbuckets; /* a power of two */
 	unsigned int nsubs;
+	unsigned int nparks; /* subs with parks set */
 	uint64_t next_seq;
 	/* Events read from the control file, not yet returned: a ring. */
 	struct io_event *backlog;
