@@ -53,15 +53,19 @@ DAEMON_OBJS := $(DAEMON_SRCS:%.c=$(B)/%.o)
 # the sources, so that a clean tree builds them before linking).
 CORE_OBJS := $(patsubst %.c,$(B)/%.o,fused/counter.c $(wildcard fused/wire*.c))
 
-CLIENT_LIB_SRCS := $(filter-out client/preload.c,$(wildcard client/*.c))
+CLIENT_LIB_SRCS := $(filter-out client/preload%.c,$(wildcard client/*.c))
 CLIENT_LIB_OBJS := $(CLIENT_LIB_SRCS:%.c=$(B)/pic/%.o)
-PRELOAD_SRCS := $(wildcard client/preload.c)
+PRELOAD_SRCS := $(wildcard client/preload*.c)
 
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
 TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
-TEST_SUITES := $(filter-out lib,$(sort $(TEST_SUITES)))
+TEST_SUITES := $(filter-out lib shim-prog,$(sort $(TEST_SUITES)))
 TEST_BINS := $(TEST_SUITES:%=$(B)/test-%)
+# Programs that tests/shim runs natively and under the preload shim: plain
+# glibc and libaio, never libevfdfs, like the programs the shim is for.
+SHIM_PROG_SRCS := $(wildcard tests/shim-prog/*.c)
+SHIM_PROG_BINS := $(SHIM_PROG_SRCS:tests/shim-prog/%.c=$(B)/shim-%)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
@@ -73,7 +77,7 @@ PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
 
 all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS)
 
-tests: all $(TEST_BINS)
+tests: all $(TEST_BINS) $(SHIM_PROG_BINS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -102,14 +106,21 @@ $(B)/libevfdfs.a: $(CLIENT_LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")
 	$(Q)rm -f $@ && ar rcs $@ $^
 
-$(B)/libevfdfs-preload.so: $(B)/pic/client/preload.o $(CLIENT_LIB_OBJS)
+$(B)/libevfdfs-preload.so: $(PRELOAD_SRCS:%.c=$(B)/pic/%.o) $(CLIENT_LIB_OBJS) \
+		client/preload.map
 	@$(if $(Q),echo "  LD      $@")
-	$(Q)$(CC) $(LDFLAGS) -shared -o $@ $^ -ldl -lpthread
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,--version-script=client/preload.map \
+		-o $@ $(filter %.o,$^) -ldl -lpthread
 
 $(B)/examples/%: examples/%.c $(LIBS_OUT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -L$(B) -l:libevfdfs.a $(AIO_LIBS) -lpthread
+
+$(B)/shim-%: tests/shim-prog/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AIO_LIBS) -lpthread
 
 $(B)/bench/%: bench/%.c $(LIBS_OUT)
 	@mkdir -p $(dir $@)
@@ -152,7 +163,7 @@ install: all
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
 	$(if $(LIBS_OUT),install -m 644 $(B)/libevfdfs.a $(DESTDIR)$(LIBDIR)/)
 	$(if $(PRELOAD_OUT),install -m 755 $(PRELOAD_OUT) $(DESTDIR)$(LIBDIR)/)
-	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/ 2>/dev/null || true
+	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/
 	$(if $(wildcard include/evfdfs.h),install -m 644 include/evfdfs.h $(DESTDIR)$(INCLUDEDIR)/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \

@@ -21,6 +21,25 @@
 static struct evt_mount shared;
 static char shared_why[PATH_MAX + 256];
 
+/*
+ * Criterion 2.4's runner leaks a 48-byte timeout record of its own
+ * whenever a test with a shorter .timeout starts while one with a longer
+ * .timeout is still running (reproduced with two empty tests of timeouts
+ * 90 and 30, run with -j2).  Under make check SANITIZE=1, LeakSanitizer's
+ * check at the runner's exit then fails the whole binary although every
+ * test passed.  __lsan_is_turned_off() is LSan's documented hook for
+ * skipping that check: it answers yes only in the runner, only once every
+ * test has run.  The test workers (forked before) and the daemon keep
+ * their leak checks.
+ */
+static volatile int runner_finished;
+
+int __lsan_is_turned_off(void);
+int __lsan_is_turned_off(void)
+{
+	return runner_finished;
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
 	const char *missing;
@@ -46,6 +65,7 @@ ReportHook(POST_ALL)(struct criterion_global_stats *stats)
 	char why[PATH_MAX + 1200];
 
 	(void)stats;
+	runner_finished = 1;
 	if (!shared.pid)
 		return;
 	if (evt_mount_stop(&shared, why, sizeof(why)) != 0) {

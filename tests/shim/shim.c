@@ -1,0 +1,312 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * libevfdfs-preload.so: unmodified programs (tests/shim-prog, plain glibc
+ * and libaio) run natively and under the shim must print the same thing,
+ * and the mount's trace must show that the shim really put their counters
+ * there.  Also: threads sharing a counter descriptor, fork and exec,
+ * nothing changes without EVFDFS_MOUNT, and what the shim cannot emulate
+ * (an emulated counter handed to kernel AIO) fails clearly.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/evtest.h"
+#include "run.h"
+
+#define DEADLINE_MS 30000
+/*
+ * One .timeout for every test of this binary: Criterion 2.4 leaks its
+ * timeout record (LeakSanitizer fails `make check SANITIZE=1`) when a test
+ * with a shorter timeout starts while one with a longer timeout runs.
+ */
+#define SHIM_TIMEOUT 90
+
+/* "create .evfdfs-anon-PID-" lines of @trace: counters pid @pid made. */
+static int anon_creates(const char *trace, pid_t pid)
+{
+	char needle[64];
+
+	snprintf(needle, sizeof(needle), " create .evfdfs-anon-%d-", (int)pid);
+	return count_str(trace, needle);
+}
+
+/* Lines of @trace for the daemon event @event (aio-setup, aio-submit...)
+ * that pid @pid caused: "SEQ TIME EVENT ctx=N pid=PID ...". */
+static int trace_events(const char *trace, const char *event, pid_t pid)
+{
+	char ev[64], who[32];
+	const char *line = trace;
+	int n = 0;
+
+	snprintf(ev, sizeof(ev), " %s ", event);
+	snprintf(who, sizeof(who), " pid=%d ", (int)pid);
+	while (*line) {
+		const char *end = strchr(line, '\n');
+		size_t len = end ? (size_t)(end - line) : strlen(line);
+		const char *e = memmem(line, len, ev, strlen(ev));
+
+		if (e && memmem(e, len - (size_t)(e - line), who, strlen(who)))
+			n++;
+		line += len + (end != NULL);
+	}
+	return n;
+}
+
+static void assert_ran(const struct run *r, const char *what)
+{
+	cr_assert_eq(r->status, 0,
+		     "%s: exit status %d\nstdout:\n%s\nstderr:\n%s", what,
+		     r->status, r->out, r->err);
+}
+
+/*
+ * Run @prog with @args natively and under the shim on the shared mount;
+ * the transcripts must be equal, and the shim's run must have made
+ * counters in the mount (at least @min_counters) and AIO contexts (at
+ * least @min_contexts), as its trace shows.
+ */
+static void same_as_native(const char *prog, const char *const *args,
+			   int min_counters, int min_contexts)
+{
+	const char *mnt = evt_shared_mnt();
+	struct run native, shim;
+	struct tracer tr;
+	const char *trace;
+
+	run_prog(&native, RUN_NATIVE, NULL, prog, args, NULL, DEADLINE_MS);
+	assert_ran(&native, "native run");
+	tracer_start(&tr, mnt);
+	run_prog(&shim, RUN_SHIM, mnt, prog, args, NULL, DEADLINE_MS);
+	trace = tracer_stop(&tr);
+	assert_ran(&shim, "run under the shim");
+	cr_assert_str_eq(shim.out, native.out,
+			 "under the shim the program saw something else");
+	cr_assert_str_empty(shim.err, "the shim said: %s", shim.err);
+	cr_assert_geq(anon_creates(trace, shim.pid), min_counters,
+		      "the mount's trace shows %d counters of pid %d, expected "
+		      "at least %d; trace:\n%.4000s",
+		      anon_creates(trace, shim.pid), (int)shim.pid,
+		      min_counters, trace);
+	cr_assert_geq(trace_events(trace, "aio-setup", shim.pid), min_contexts,
+		      "the mount's trace shows %d AIO contexts of pid %d, "
+		      "expected at least %d; trace:\n%.4000s",
+		      trace_events(trace, "aio-setup", shim.pid), (int)shim.pid,
+		      min_contexts, trace);
+	run_free(&native);
+	run_free(&shim);
+	tracer_free(&tr);
+}
+
+Test(shim, eventfd_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	/* Every eventfd section; they make about thirty counters. */
+	same_as_native("shim-conform", NULL, 20, 0);
+}
+
+Test(shim, counters_are_anonymous, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "kind", NULL };
+	char path[4096], needle[64], *status;
+	struct run r;
+	FILE *f;
+	long n;
+
+	run_prog(&r, RUN_SHIM, mnt, "shim-probe", args, NULL, DEADLINE_MS);
+	assert_ran(&r, "probe");
+	cr_assert_str_eq(r.out, "eventfd: mount\nsyscall eventfd2: mount\n");
+	/* Unlinked at once: nothing of that pid is left under a name. */
+	f = fopen(evt_path(path, sizeof(path), mnt, "status"), "r");
+	cr_assert(f, "status: %s", strerror(errno));
+	status = calloc(1, 1 << 20);
+	n = (long)fread(status, 1, (1 << 20) - 1, f);
+	fclose(f);
+	cr_assert_geq(n, 0);
+	snprintf(needle, sizeof(needle), "counter .evfdfs-anon-%d-",
+		 (int)r.pid);
+	cr_assert_null(strstr(status, needle), "left in status: %s", status);
+	free(status);
+	run_free(&r);
+}
+
+Test(shim, without_mount_nothing_changes, .timeout = SHIM_TIMEOUT)
+{
+	const char *const kind[] = { "kind", NULL };
+	struct run native, shim;
+
+	run_prog(&native, RUN_NATIVE, NULL, "shim-conform", NULL, NULL,
+		 DEADLINE_MS);
+	run_prog(&shim, RUN_SHIM_NO_MOUNT, NULL, "shim-conform", NULL, NULL,
+		 DEADLINE_MS);
+	assert_ran(&native, "native run");
+	assert_ran(&shim, "run with the shim and no EVFDFS_MOUNT");
+	cr_assert_str_eq(shim.out, native.out);
+	cr_assert_str_empty(shim.err);
+	run_free(&native);
+	run_free(&shim);
+
+	run_prog(&shim, RUN_SHIM_NO_MOUNT, NULL, "shim-probe", kind, NULL,
+		 DEADLINE_MS);
+	assert_ran(&shim, "probe");
+	cr_assert_str_eq(shim.out,
+			 "eventfd: kernel\nsyscall eventfd2: kernel\n");
+	run_free(&shim);
+}
+
+Test(shim, threads_share_one_counter_descriptor, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "threads", NULL };
+	struct run native, shim;
+
+	run_prog(&native, RUN_NATIVE, NULL, "shim-probe", args, NULL,
+		 DEADLINE_MS);
+	run_prog(&shim, RUN_SHIM, mnt, "shim-probe", args, NULL, DEADLINE_MS);
+	assert_ran(&native, "native run");
+	assert_ran(&shim, "run under the shim");
+	cr_assert_str_eq(shim.out, native.out);
+	cr_assert(strstr(shim.out, "consumed: 2000 of 2000\nerrors: none\n"),
+		  "%s", shim.out);
+	run_free(&native);
+	run_free(&shim);
+}
+
+Test(shim, fork_and_exec_inherit_working_counters, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "fork", "exec", NULL };
+	struct run r;
+
+	same_as_native("shim-conform", args, 2, 0);
+	/* What the exec'ed child saw, spelled out: its inherited counter is
+	 * still an eventfd to it (F_GETFL without O_LARGEFILE), it reads the
+	 * parent's 3, and the parent reads the child's 9. */
+	run_prog(&r, RUN_SHIM, mnt, "shim-conform", args, NULL, DEADLINE_MS);
+	assert_ran(&r, "run under the shim");
+	cr_assert(strstr(r.out, "fork child: status=0\n"
+				"parent reads: ret=8 value=7\n"),
+		  "%s", r.out);
+	cr_assert(strstr(r.out, "child: cloexec fd open=0\n"
+				"child: F_GETFL=0x802\n"
+				"child: read 3\n"
+				"exec child: status=0\n"
+				"parent reads: ret=8 value=9\n"),
+		  "%s", r.out);
+	run_free(&r);
+}
+
+Test(shim, unusable_mount_fails_loudly, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "kind", NULL };
+	struct run r;
+
+	run_prog(&r, RUN_SHIM, "/nonexistent/evfdfs-mount", "shim-probe", args,
+		 NULL, DEADLINE_MS);
+	cr_assert_eq(r.status, 2, "status %d, stdout %s", r.status, r.out);
+	cr_assert(strstr(r.err, "libevfdfs-preload: eventfd: cannot make a "
+				"counter in /nonexistent/evfdfs-mount: No such "
+				"file or directory\n"),
+		  "stderr: %s", r.err);
+	cr_assert(strstr(r.err, "shim-probe: eventfd: No such file"), "%s",
+		  r.err);
+	run_free(&r);
+}
+
+/*
+ * An emulated counter handed to kernel AIO as IOCB_FLAG_RESFD: the kernel
+ * signals only its own eventfds and refuses it (EINVAL); the shim explains
+ * that on stderr, once.  EVFDFS_PRELOAD_AIO=0 keeps AIO in the kernel.
+ */
+Test(shim, resfd_of_kernel_aio_fails_with_explanation, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "resfd-kernel", NULL };
+	const char *const env[] = { "EVFDFS_PRELOAD_AIO=0", NULL };
+	struct run native, shim;
+
+	run_prog(&native, RUN_NATIVE, NULL, "shim-probe", args, NULL,
+		 DEADLINE_MS);
+	assert_ran(&native, "native run");
+	cr_assert_str_eq(native.out, "io_submit with resfd: ok\n"
+				     "io_submit with resfd: ok\n"
+				     "io_submit without resfd: ok\n"
+				     "event: 1 res=8\n"
+				     "event: 1 res=8\n"
+				     "event: 1 res=8\n");
+	run_prog(&shim, RUN_SHIM, mnt, "shim-probe", args, env, DEADLINE_MS);
+	assert_ran(&shim, "run under the shim");
+	cr_assert_str_eq(shim.out, "io_submit with resfd: EINVAL\n"
+				   "io_submit with resfd: EINVAL\n"
+				   "io_submit without resfd: ok\n"
+				   "event: 1 res=8\n");
+	cr_assert_eq(count_str(shim.err, "libevfdfs-preload: io_submit: "), 1,
+		     "stderr: %s", shim.err);
+	cr_assert(strstr(shim.err, "is an evfdfs counter"), "%s", shim.err);
+	run_free(&native);
+	run_free(&shim);
+}
+
+/* libaio's calls: io_setup, io_submit (RESFD, poll, cancel, errors),
+ * io_getevents, io_pgetevents, io_destroy, the io_queue helpers. */
+Test(shim, libaio_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio", NULL };
+
+	/* io_setup and io_queue_init: two contexts; one counter. */
+	same_as_native("shim-conform", args, 1, 2);
+}
+
+/* A thread blocked in io_getevents while another submits; its completion
+ * signals a counter the first thread then reads. */
+Test(shim, getevents_waits_while_another_thread_submits,
+     .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio-threads", NULL };
+
+	same_as_native("shim-probe", args, 1, 1);
+}
+
+/*
+ * A kernel AIO context the shim never saw (made with a raw syscall
+ * instruction) next to an io_setup() one: each call goes where its
+ * context lives, and only the second context is the mount's.
+ */
+Test(shim, kernel_and_emulated_contexts_coexist, .timeout = SHIM_TIMEOUT)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *const args[] = { "mixed", NULL };
+	struct run native, shim;
+	struct tracer tr;
+	const char *trace;
+
+	run_prog(&native, RUN_NATIVE, NULL, "shim-probe", args, NULL,
+		 DEADLINE_MS);
+	assert_ran(&native, "native run");
+	if (strstr(native.out, "unsupported"))
+		cr_skip_test("raw syscall instructions are written for x86_64 "
+			     "only");
+	tracer_start(&tr, mnt);
+	run_prog(&shim, RUN_SHIM, mnt, "shim-probe", args, NULL, DEADLINE_MS);
+	trace = tracer_stop(&tr);
+	assert_ran(&shim, "run under the shim");
+	cr_assert_str_eq(shim.out, native.out);
+	cr_assert_eq(trace_events(trace, "aio-setup", shim.pid), 1, "%s",
+		     trace);
+	cr_assert_eq(trace_events(trace, "aio-submit", shim.pid), 1, "%s",
+		     trace);
+	run_free(&native);
+	run_free(&shim);
+	tracer_free(&tr);
+}
+
+/* AIO through syscall(SYS_io_*), -1/errno-shaped, the usig of
+ * io_pgetevents included: the numbers libaio-less programs use. */
+Test(shim, aio_syscalls_go_to_the_mount, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "syscall-aio", NULL };
+
+	same_as_native("shim-probe", args, 1, 1);
+}
