@@ -11,11 +11,14 @@
  * A read of 8 bytes or more takes the count (or 1 for sem), an empty
  * counter parks the request in a ring and answers EAGAIN to O_NONBLOCK, a
  * write of exactly 8 bytes adds and answers the parked reads in order, and
- * poll keeps one handle per file and notifies it on every write.  Files are
- * opened with FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM through a
- * hand-built fuse_open_out, as evfdfs opens its counters, so that a read
- * parked on a descriptor does not hold the position lock that another
- * thread's write on the same descriptor would wait for.
+ * poll keeps one handle per file and notifies it on every write (before the
+ * write's reply, as evfdfs does).  Files are
+ * opened as evfdfs opens its counters, with FOPEN_DIRECT_IO |
+ * FOPEN_NONSEEKABLE | FOPEN_STREAM (and FOPEN_PARALLEL_DIRECT_WRITES)
+ * through a hand-built fuse_open_out: a read parked on a descriptor must
+ * not hold the position lock that another thread's write on the same
+ * descriptor would wait for, and the kernel must do the same work for
+ * both daemons.
  *
  * What it leaves out on purpose: overflow blocking (a write that would pass
  * 0xfffffffffffffffe fails with EAGAIN), interrupts (a signalled reader
@@ -40,7 +43,16 @@
 #include <unistd.h>
 
 #define BARE_MAX UINT64_C(0xfffffffffffffffe)
-#define STREAM_FLAGS (FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM)
+
+#ifndef FOPEN_PARALLEL_DIRECT_WRITES
+#define FOPEN_PARALLEL_DIRECT_WRITES (1 << 6) /* kernel 6.2 */
+#endif
+
+/* What evfdfs answers for a counter (fused/ops.c COUNTER_OPEN_FLAGS), so
+ * that the kernel takes the same paths (and locks) for both. */
+#define OPEN_FLAGS                                            \
+	(FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM | \
+	 FOPEN_PARALLEL_DIRECT_WRITES)
 
 struct bfile {
 	const char *name;
@@ -71,6 +83,10 @@ static void fill_stat(fuse_ino_t ino, struct stat *st)
 	st->st_ino = ino;
 	st->st_mode = ino == FUSE_ROOT_ID ? S_IFDIR | 0755 : S_IFREG | 0666;
 	st->st_nlink = ino == FUSE_ROOT_ID ? 2 : 1;
+	/* As evfdfs: an 8-byte write at position 0 stays within the size,
+	 * which is what lets FOPEN_PARALLEL_DIRECT_WRITES take the inode
+	 * lock shared. */
+	st->st_size = ino == FUSE_ROOT_ID ? 0 : 8;
 	st->st_uid = getuid();
 	st->st_gid = getgid();
 }
@@ -162,7 +178,7 @@ static void bare_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		return;
 	}
 	memset(&out, 0, sizeof(out));
-	out.open_flags = STREAM_FLAGS;
+	out.open_flags = OPEN_FLAGS;
 	fuse_reply_buf(req, (const char *)&out, sizeof(out));
 }
 
@@ -214,6 +230,13 @@ static void bare_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		return;
 	}
 	f->count += v;
+	/* Pollers first, as evfdfs does (and as the kernel wakes them inside
+	 * the write): when write() returns, the event is already there. */
+	if (f->ph) {
+		fuse_lowlevel_notify_poll(f->ph);
+		fuse_pollhandle_destroy(f->ph);
+		f->ph = NULL;
+	}
 	fuse_reply_write(req, sizeof(v));
 	while (f->count && f->len) {
 		fuse_req_t r = f->ring[f->head];
@@ -221,11 +244,6 @@ static void bare_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		f->head = (f->head + 1) % f->cap;
 		f->len--;
 		take(f, r);
-	}
-	if (f->ph) {
-		fuse_lowlevel_notify_poll(f->ph);
-		fuse_pollhandle_destroy(f->ph);
-		f->ph = NULL;
 	}
 }
 
