@@ -71,6 +71,9 @@ EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
 BENCH_SRCS := $(wildcard bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
+# bench/lib/*.c: an archive that every benchmark binary links (as tests/lib).
+BENCH_LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard bench/lib/*.c))
+BENCH_LIB := $(if $(BENCH_LIB_OBJS),$(B)/bench/libbench.a)
 
 LIBS_OUT := $(if $(CLIENT_LIB_SRCS),$(B)/libevfdfs.so.$(MAJOR) $(B)/libevfdfs.so $(B)/libevfdfs.a)
 PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
@@ -122,10 +125,14 @@ $(B)/shim-%: tests/shim-prog/%.c
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AIO_LIBS) -lpthread
 
-$(B)/bench/%: bench/%.c $(LIBS_OUT)
+$(B)/bench/libbench.a: $(BENCH_LIB_OBJS)
+	@$(if $(Q),echo "  AR      $@")
+	$(Q)rm -f $@ && ar rcs $@ $^
+
+$(B)/bench/%: bench/%.c $(BENCH_LIB) $(LIBS_OUT)
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
-	$(Q)$(CC) $(CFLAGS) $(FUSE_CFLAGS) $(LDFLAGS) -o $@ $< \
+	$(Q)$(CC) $(CFLAGS) $(FUSE_CFLAGS) $(LDFLAGS) -o $@ $< $(BENCH_LIB) \
 		$(if $(LIBS_OUT),-L$(B) -l:libevfdfs.a) $(FUSE_LIBS) $(AIO_LIBS) -lpthread -lm
 
 # One Criterion binary per tests/ subdirectory; tests/lib is linked into all.
@@ -188,7 +195,7 @@ fuzz:
 
 format:
 	clang-format -i fused/*.[ch] client/*.[ch] include/*.h include/evfdfs/*.h \
-		tests/*/*.[ch] bench/*.c examples/*.c 2>/dev/null || true
+		tests/*/*.[ch] bench/*.[ch] bench/lib/*.c examples/*.c 2>/dev/null || true
 
 lint:
 	clang-format --dry-run -Werror fused/*.[ch] client/*.[ch] include/evfdfs/*.h

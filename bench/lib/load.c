@@ -1,0 +1,115 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Section 6, the counter round trip while buffered I/O is in flight: the
+ * same ping-pong (two threads) on the kernel, barefuse and evfdfs, first on
+ * an idle machine, then next to a process that keeps rewriting a 1 GiB
+ * (quick: 64 MiB) unlinked file in /var/tmp with plain buffered writes.
+ * The writer makes dirty pages, writeback and reclaim, and takes one CPU:
+ * what a loaded machine does to a FUSE round trip.  (The AIO variant, the
+ * same load submitted through evfdfs's control file, comes with the AIO
+ * side.)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../evbench.h"
+
+struct load_shm {
+	_Atomic long long written;
+};
+
+/* Rewrite a 1 GiB (or smaller) unlinked file with buffered writes, from
+ * the start each time, until killed. */
+static void load_writer(const char *dir, long long bytes, struct load_shm *shm)
+{
+	size_t chunk = 1 << 20;
+	char *buf = malloc(chunk);
+	long long off;
+	int fd;
+
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+	if (fd < 0 || !buf)
+		_exit(1);
+	memset(buf, 0xa5, chunk);
+	for (;;) {
+		for (off = 0; off < bytes; off += (long long)chunk) {
+			if (write(fd, buf, chunk) != (ssize_t)chunk)
+				_exit(1);
+			atomic_fetch_add(&shm->written, (long long)chunk);
+		}
+		if (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET))
+			_exit(1);
+	}
+}
+
+void run_load(struct ctx *cx)
+{
+	static const char *const what[] = {
+		"round trip, idle machine",
+		"round trip, buffered writer running",
+	};
+	static const int bks[] = { BK_KERNEL, BK_BARE, BK_EVFDFS };
+	struct load_shm *shm;
+	int ph, status;
+	static double mbps[MAXRUNS];
+	static int nmbps;
+
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE,
+		   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED) {
+		bench_warn(cx, "mmap: %s", strerror(errno));
+		return;
+	}
+	for (ph = 0; ph < 2; ph++) {
+		pid_t writer = 0;
+		double t0 = 0;
+		long long w0 = 0;
+
+		if (ph == 1) {
+			writer = fork();
+			if (writer < 0) {
+				bench_warn(cx, "fork: %s", strerror(errno));
+				break;
+			}
+			if (writer == 0)
+				load_writer(cx->load_dir, cx->load_bytes, shm);
+			/* Let dirty pages pile up and writeback start. */
+			usleep(cx->quick ? 100000 : 300000);
+			t0 = now_s();
+			w0 = atomic_load(&shm->written);
+		}
+		interleave(cx, what[ph], M_OPS, bks, 3, pingpong, PP_THREADS,
+			   cx->load_iters);
+		if (writer > 0) {
+			double dt = now_s() - t0;
+			long long dw = atomic_load(&shm->written) - w0;
+			bool died = waitpid(writer, &status, WNOHANG) == writer;
+
+			if (!died) {
+				kill(writer, SIGKILL);
+				waitpid(writer, &status, 0);
+			} else {
+				bench_warn(cx, "the load writer failed (%s)",
+					   cx->load_dir);
+			}
+			if (nmbps < MAXRUNS && dt > 0)
+				mbps[nmbps++] = (double)dw / dt / 1048576.0;
+			snprintf(group_get(cx, what[1], M_OPS)
+					 ->rows[BK_KERNEL]
+					 .note,
+				 sizeof(cx->groups[0].rows[0].note),
+				 "writer at %.0f MiB/s (median)",
+				 median(mbps, nmbps));
+		}
+	}
+	munmap(shm, sizeof(*shm));
+}

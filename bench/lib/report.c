@@ -1,0 +1,185 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * evbench results: every figure is kept per round, and the table shows the
+ * median over the rounds of each figure and of each ratio.  A ratio is
+ * taken inside one round (the backends took turns in it, see interleave())
+ * and only then reduced to its median: the machine's weather cancels out
+ * of the ratio even when it does not cancel out of the figures.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include "../evbench.h"
+
+/* The group headed @what, made on first use (in the order of the table). */
+struct group *group_get(struct ctx *cx, const char *what, enum merit merit)
+{
+	int i;
+
+	for (i = 0; i < cx->ngroups; i++)
+		if (strcmp(cx->groups[i].what, what) == 0)
+			return &cx->groups[i];
+	if (cx->ngroups == MAXGROUPS)
+		abort(); /* a programming error: raise MAXGROUPS */
+	cx->groups[cx->ngroups].what = what;
+	cx->groups[cx->ngroups].merit = merit;
+	return &cx->groups[cx->ngroups++];
+}
+
+void record(struct ctx *cx, const char *what, enum merit merit, int bk,
+	    const struct sample *s)
+{
+	struct group *g = group_get(cx, what, merit);
+	struct row *r = &g->rows[bk];
+
+	g->used[bk] = true;
+	if (r->n < MAXRUNS)
+		r->s[r->n++] = *s;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+double median(double *v, int n)
+{
+	if (n == 0)
+		return NAN;
+	qsort(v, (size_t)n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Latencies in ns to p50/p99 in us; elapsed seconds to ops/s. */
+void summarize(int64_t *lat, long n, double elapsed, struct sample *s)
+{
+	qsort(lat, (size_t)n, sizeof(*lat), cmp_i64);
+	s->p50 = (double)lat[n / 2] / 1000.0;
+	s->p99 = (double)lat[(n * 99) / 100] / 1000.0;
+	s->ops = elapsed > 0 ? (double)n / elapsed : 0;
+}
+
+static double merit_of(enum merit m, const struct sample *s)
+{
+	return m == M_OPS ? s->ops : (s->p50 > 0 ? 1.0 / s->p50 : 0);
+}
+
+/* Median over rounds of (this row / reference row), same round each. */
+static double ratio(const struct group *g, int bk, int ref)
+{
+	const struct row *a = &g->rows[bk], *b = &g->rows[ref];
+	double v[MAXRUNS];
+	int i, n = 0;
+
+	if (!g->used[bk] || !g->used[ref])
+		return NAN;
+	for (i = 0; i < a->n && i < b->n; i++) {
+		double x = merit_of(g->merit, &a->s[i]),
+		       y = merit_of(g->merit, &b->s[i]);
+
+		if (x > 0 && y > 0)
+			v[n++] = x / y;
+	}
+	return median(v, n);
+}
+
+static void fmt_ratio(char *buf, size_t len, double r)
+{
+	if (isnan(r))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2fx", r);
+}
+
+static void fmt_num(char *buf, size_t len, double v, const char *f)
+{
+	if (isnan(v) || v <= 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, f, v);
+}
+
+/* Print the table; returns how many figures are not positive and finite. */
+int print_table(const struct ctx *cx, FILE *f)
+{
+	struct utsname u;
+	char model[128] = "?", line[256];
+	FILE *ci = fopen("/proc/cpuinfo", "re");
+	int gi, bk, bad = 0;
+
+	if (ci) {
+		while (fgets(line, sizeof(line), ci))
+			if (strncmp(line, "model name", 10) == 0) {
+				char *p = strchr(line, ':');
+
+				snprintf(model, sizeof(model), "%.120s",
+					 p ? p + 2 : line);
+				model[strcspn(model, "\n")] = 0;
+				break;
+			}
+		fclose(ci);
+	}
+	uname(&u);
+	fprintf(f,
+		"evfdfs benchmark (%s): %d rounds, median of rounds; "
+		"ratios per round, then median (speed: >1 is faster)\n"
+		"machine: %ld CPUs, %s, Linux %s\n\n",
+		cx->quick ? "quick" : "full", cx->runs,
+		sysconf(_SC_NPROCESSORS_ONLN), model, u.release);
+	fprintf(f, "%-38s %-9s %11s %9s %9s %8s %8s  %s\n", "what", "backend",
+		"ops/s", "p50 us", "p99 us", "vs bare", "vs kern", "notes");
+	for (gi = 0; gi < cx->ngroups; gi++) {
+		const struct group *g = &cx->groups[gi];
+		bool first = true;
+
+		for (bk = 0; bk < NBK; bk++) {
+			const struct row *r = &g->rows[bk];
+			double ops[MAXRUNS], p50[MAXRUNS], p99[MAXRUNS];
+			char a[32], b[32], c[32], rb[32], rk[32];
+			int i;
+
+			if (!g->used[bk] || !r->n)
+				continue;
+			for (i = 0; i < r->n; i++) {
+				ops[i] = r->s[i].ops;
+				p50[i] = r->s[i].p50;
+				p99[i] = r->s[i].p99;
+			}
+			double mo = median(ops, r->n), m5 = median(p50, r->n),
+			       m9 = median(p99, r->n);
+
+			if (!(m5 > 0 && isfinite(m5)) ||
+			    !(m9 > 0 && isfinite(m9)) || !isfinite(mo) ||
+			    (g->merit == M_OPS && !(mo > 0)))
+				bad++;
+			if (g->merit == M_OPS)
+				fmt_num(a, sizeof(a), mo, "%.0f");
+			else
+				snprintf(a, sizeof(a), "-");
+			fmt_num(b, sizeof(b), m5, m5 < 100 ? "%.2f" : "%.0f");
+			fmt_num(c, sizeof(c), m9, m9 < 100 ? "%.2f" : "%.0f");
+			fmt_ratio(rb, sizeof(rb),
+				  bk == BK_BARE ? NAN : ratio(g, bk, BK_BARE));
+			fmt_ratio(rk, sizeof(rk),
+				  bk == BK_KERNEL ? NAN
+						  : ratio(g, bk, BK_KERNEL));
+			fprintf(f, "%-38s %-9s %11s %9s %9s %8s %8s  %s\n",
+				first ? g->what : "", bk_name[bk], a, b, c, rb,
+				rk, r->note);
+			first = false;
+		}
+	}
+	return bad;
+}
