@@ -36,7 +36,7 @@ static void rec_nothing_yet(const struct aio_backend *b,
 		b->getevents(ctx, 1, 4, ev, &zero));
 }
 
-static void rec_poll(struct evt_transcript *t, const char *label, int fd)
+static void rec_mask(struct evt_transcript *t, const char *label, int fd)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN | POLLOUT };
 
@@ -230,8 +230,8 @@ ACONFORM(resfd_saturates)
 		if (poll(p, 2, 10) == 2)
 			break;
 	}
-	rec_poll(t, "normal", n);
-	rec_poll(t, "semaphore", s);
+	rec_mask(t, "normal", n);
+	rec_mask(t, "semaphore", s);
 	REC(t, "write 0 at saturation", write(n, &(uint64_t){ 0 }, 8));
 	v = 0;
 	REC(t, "read normal", read(n, &v, 8));
@@ -239,7 +239,7 @@ ACONFORM(resfd_saturates)
 	v = 0;
 	REC(t, "read semaphore", read(s, &v, 8));
 	evt_rec(t, "  value %#llx", (unsigned long long)v);
-	rec_poll(t, "semaphore after", s);
+	rec_mask(t, "semaphore after", s);
 	aio_rec(t, "destroy", b->destroy(ctx));
 	close(s);
 	close(n);
