@@ -170,7 +170,9 @@ int main(int argc, char **argv)
 					continue;
 				}
 				buf[len] = '\0';
-				lines += (int)(strchr(buf, '\n') != NULL);
+				/* Lines written apart may arrive together. */
+				for (char *p = buf; (p = strchr(p, '\n')); p++)
+					lines++;
 				printf("pipe: %s", buf);
 				continue;
 			}
