@@ -171,9 +171,11 @@ int main(int argc, char **argv)
 				}
 				buf[len] = '\0';
 				/* Lines written apart may arrive together. */
-				for (char *p = buf; (p = strchr(p, '\n')); p++)
+				for (char *p = buf, *nl; (nl = strchr(p, '\n'));
+				     p = nl + 1) {
+					printf("pipe: %.*s\n", (int)(nl - p), p);
 					lines++;
-				printf("pipe: %s", buf);
+				}
 				continue;
 			}
 			/* The counter: its value is how many completions
