@@ -278,11 +278,11 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 	if (ret)
 		return ret;
 	if (s->total >= sizeof(uint64_t) && !a->sub_fault) {
-		a->buf = malloc(sizeof(uint64_t));
+		a->mem = a->buf = malloc(sizeof(uint64_t));
 		if (!a->buf)
 			return -ENOMEM;
-		a->buflen = sizeof(uint64_t);
-		a->ctx->ad->buf_bytes += a->buflen;
+		a->memsize = a->buflen = sizeof(uint64_t);
+		a->ctx->ad->buf_bytes += a->memsize;
 	} else if (s->total >= sizeof(uint64_t)) {
 		a->buflen = sizeof(uint64_t); /* the NULL buffer of a fault */
 	}
@@ -291,13 +291,54 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 
 /* ---- requests for the kernel ---------------------------------------- */
 
+#define PAGE 4096u
+#define PAGE_UP(n) (((n) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
+
+/*
+ * Daemon memory for @want bytes of data.  O_DIRECT cares where a buffer
+ * sits, so for an O_DIRECT file the data starts at the caller's aio_buf
+ * modulo the page size (a misaligned caller gets the kernel's EINVAL, an
+ * aligned one works), and vectored segments each start a page (the record
+ * carries their lengths, not their addresses: a misaligned segment is not
+ * reproduced).  Anything else is one contiguous block.
+ */
+static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
+		      uint64_t want)
+{
+	bool direct = a->file.flags & O_DIRECT;
+	uint64_t size = want, off = 0, len;
+	uint32_t i;
+	void *mem;
+
+	if (direct && !s->vectored)
+		size = want + PAGE;
+	else if (direct)
+		for (i = 0, size = 0; i < s->s.nsegs && off < want; i++) {
+			len = wire_seg(s, i);
+			len = len < want - off ? len : want - off;
+			size += PAGE_UP(len);
+			off += len;
+		}
+	if (posix_memalign(&mem, PAGE, size ? size : 1))
+		return -ENOMEM;
+	a->mem = mem;
+	a->memsize = size;
+	a->buf = a->mem;
+	a->buflen = want;
+	a->spread = direct && s->vectored;
+	if (direct && !s->vectored)
+		a->buf += s->s.iocb.aio_buf % PAGE;
+	ad->buf_bytes += size;
+	return 0;
+}
+
 /*
  * Mirror a read/write onto daemon memory: a->buf for the data (what the
- * record carries for a write; a buffer for a read), a->iov for the
- * caller's segment lengths, a kernel address or NULL where the caller's
- * memory faults.  The offset is forced negative when the caller's own
- * length would overflow it, so the kernel fails it at its step (A30.6)
- * whatever the daemon's (clamped) length is.
+ * record carries for a write; room for a read), a->iov for the caller's
+ * segment lengths, a kernel address or NULL where the caller's memory
+ * faults.  The offset is forced negative when the caller's own length
+ * would overflow it, so the kernel fails it at its step (A30.6) whatever
+ * the daemon's (clamped) length is.
  */
 static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 {
@@ -305,8 +346,10 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 	struct iocb *k = &a->kiocb;
 	bool fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
 	bool range = s->s.flags & EVFDFS_WIRE_SUB_BUF_RANGE;
-	uint64_t want, off = 0, len;
+	uint64_t want, off = 0, pos = 0, len;
+	const unsigned char *src = s->data;
 	uint32_t i;
+	int ret;
 
 	if (s->write)
 		want = s->datalen;
@@ -314,12 +357,10 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
 						       : EVFDFS_WIRE_MAX_DATA;
 	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
-		a->buf = malloc(want);
-		if (!a->buf)
-			return -ENOMEM;
-		a->buflen = want;
-		ad->buf_bytes += want;
-		if (s->write)
+		ret = alloc_data(ad, a, s, want);
+		if (ret)
+			return ret;
+		if (s->write && !a->spread)
 			memcpy(a->buf, s->data, want);
 	}
 	if (!s->vectored) {
@@ -352,9 +393,12 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 			}
 			if (len > want - off)
 				len = want - off;
-			a->iov[i].iov_base = a->buf ? a->buf + off : NULL;
+			a->iov[i].iov_base = a->buf ? a->buf + pos : NULL;
 			a->iov[i].iov_len = len;
+			if (a->spread && s->write)
+				memcpy(a->buf + pos, src + off, len);
 			off += len;
+			pos += a->spread ? PAGE_UP(len) : len;
 		}
 		k->aio_buf = (uintptr_t)a->iov;
 		k->aio_nbytes = a->niov;
@@ -599,9 +643,8 @@ static int prepare(struct sjob *job, const struct wire_sub *s,
 }
 
 /*
- * Start a prepared request on the loop and account for its record.  A
- * request the daemon serves may complete (and be freed) inside: its
- * submission is traced first, and nothing touches it afterwards.
+ * Start a prepared request on the loop and account for its record.  It
+ * may complete (and be freed) inside: nothing touches it afterwards.
  * Returns: 0, or the kernel's errno (the request is undone).
  */
 static int start_traced(struct sjob *job, struct areq *a)
@@ -620,6 +663,10 @@ static int start_traced(struct sjob *job, struct areq *a)
 		areq_unprepare(a);
 		return ret;
 	}
+	/* What the kernel completed inside io_submit is queued before the
+	 * write returns, as in the kernel's ring (A42, A54). */
+	if (route == RT_LOOP)
+		aiod_kernel_events(job->ctx->ad);
 	job->off = job->accepted = end;
 	return 0;
 }

@@ -296,6 +296,7 @@ static int text_line(struct sjob *job)
 static int text_resume(struct sjob *job)
 {
 	struct areq *a = job->cur;
+	enum aroute route;
 	uint16_t op = a->op;
 	size_t end = a->rec_end;
 	int ret = a->wres;
@@ -317,10 +318,16 @@ static int text_resume(struct sjob *job)
 			job_dispatch(job);
 			return 1;
 		}
-		trace_line(job, aiod_opname(op), 0);
+		route = a->route;
+		if (route == RT_SELF)
+			trace_line(job, aiod_opname(op), 0);
 		ret = areq_start(a); /* may complete and free it */
 		if (ret)
 			goto fail;
+		if (route == RT_LOOP) {
+			trace_line(job, aiod_opname(op), 0);
+			aiod_kernel_events(job->ctx->ad);
+		}
 	} else {
 		trace_line(job, aiod_opname(op), 0);
 		if (a->completed)
