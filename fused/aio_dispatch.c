@@ -585,6 +585,9 @@ void aiod_release(struct handle *h)
 		aevent_free(ad, e);
 	}
 	ctx->nevents = 0;
+	free(ctx->tout);
+	ctx->tout = NULL;
+	ctx->tout_len = ctx->tout_off = ctx->tout_cap = 0;
 	list_del_init(&ctx->link);
 	list_add_tail(&ctx->link, &ad->dying);
 	/*

@@ -208,6 +208,16 @@ static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 	s->total = cb->aio_nbytes;
 }
 
+/* Undo a line's request; a default tag it took is given back. */
+static void text_unprepare(struct areq *a)
+{
+	struct aiod_ctx *ctx = a->ctx;
+
+	if (a->seq && a->seq == ctx->tseq)
+		ctx->tseq--;
+	areq_unprepare(a);
+}
+
 /* A request line: checked, then its file opened by a worker. */
 static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 			size_t next)
@@ -229,9 +239,10 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)++ctx->tseq);
 	a->tag = strdup(rq->tag ? rq->tag : seq);
+	a->seq = rq->tag ? 0 : ctx->tseq;
 	a->path = strdup(rq->path);
 	if (!a->tag || !a->path) {
-		areq_unprepare(a);
+		text_unprepare(a);
 		return -ENOMEM;
 	}
 	a->oflags = rq->op == WT_PWRITE ? O_WRONLY : O_RDONLY;
@@ -240,7 +251,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 	if (rq->resfd) {
 		ret = text_resfd(job, rq->resfd, a);
 		if (ret) {
-			areq_unprepare(a);
+			text_unprepare(a);
 			return ret;
 		}
 	}
@@ -337,7 +348,7 @@ static int text_resume(struct sjob *job)
 	return 0;
 fail:
 	trace_line(job, aiod_opname(op), ret);
-	areq_unprepare(a);
+	text_unprepare(a);
 	return ret;
 }
 
@@ -396,7 +407,7 @@ static char *format_event(const struct aevent *e, size_t *len)
 	if (res < 0) {
 		name = strerrorname_np((int)-res);
 		dl = strlen(name ? name : "E?") + 1;
-	} else if (e->op == IOCB_CMD_POLL) {
+	} else if (e->op == IOCB_CMD_POLL && res > 0) {
 		dl = wire_text_poll_names(NULL, 0, (uint32_t)res) + 1;
 	} else if (e->datalen) {
 		if (e->counter_data && e->datalen == sizeof(val))

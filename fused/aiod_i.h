@@ -132,6 +132,7 @@ struct areq {
 	int oflags;	   /* W_OPEN */
 	size_t rec_end;	   /* offset just past this request's record */
 	bool counter_data; /* aio.txt: print the data as a counter value */
+	uint64_t seq;	   /* aio.txt: the default tag it took, or 0 */
 };
 
 /* A completion waiting to be read. */
