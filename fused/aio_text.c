@@ -8,10 +8,15 @@
  *
  *     exec 3<>"$MNT/aio.txt"
  *     echo 'pread /etc/hostname 0 64 data=host' >&3
- *     head -n 1 <&3                  # host pread 9 myhost\n
+ *     read -r line <&3; printf '%s\n' "$line"    # host pread 7 myhost\n
  *     echo 'poll /tmp/fifo in data=f resfd=ready' >&3
  *     echo 'pwrite out.log 0 hello\x0aworld' >&3
+ *     cat <&3                        # every completion, as it comes
  *     exec 3>&-                      # io_destroy: pending polls cancelled
+ *
+ *   (read -r: the file is a stream, so `head` complains that it cannot
+ *   seek back what it read ahead; printf: some echo builtins would turn
+ *   the line's escapes back into bytes.)
  *
  * Request lines (one per line; several lines may come in one write):
  *

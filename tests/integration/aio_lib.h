@@ -88,7 +88,9 @@ int at_be_cancel(struct at_be *b, struct iocb *cb);
 /* io_destroy. */
 void at_be_destroy(struct at_be *b);
 
-/* The kernel and the mount side by side, for a test body run on each. */
+/* The kernel and the mount side by side, for a test body run on each;
+ * with AT_SHOW set in the environment, the kernel's transcript is printed
+ * (to see what a case observes). */
 typedef void (*at_case_fn)(struct at_be *b, struct evt_transcript *t,
 			   void *arg);
 void at_compare(const char *mnt, at_case_fn fn, void *arg);
