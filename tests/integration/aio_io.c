@@ -8,9 +8,12 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "aio_lib.h"
@@ -190,4 +193,95 @@ Test(aio_io, thousands_of_iocbs_in_one_write, .timeout = 120)
 	cr_expect(strstr(tm.buf, "submitted 4000"), "%s", tm.buf);
 	evt_transcript_free(&tk);
 	evt_transcript_free(&tm);
+}
+
+struct drainer {
+	int fd;
+	size_t want, got;
+};
+
+static void *drainer_main(void *arg)
+{
+	struct drainer *d = arg;
+	char buf[8192];
+	ssize_t n;
+
+	while (d->got < d->want && (n = read(d->fd, buf, sizeof(buf))) > 0)
+		d->got += (size_t)n;
+	return NULL;
+}
+
+/*
+ * Blocking transfers on pipes and sockets.  Linux runs them inside
+ * io_submit, holding the submitter there until they can complete; the
+ * mount accepts them at once and completes them when the kernel reports
+ * readiness (no thread waits): a read of an empty pipe completes when data
+ * comes, a write larger than the pipe completes, whole, once a reader has
+ * drained it, and O_NONBLOCK still means EAGAIN.
+ */
+Test(aio_io, streams_wait_without_holding_the_submitter, .timeout = 60)
+{
+	const char *mnt = evt_shared_mnt();
+	static char big[200 * 1024];
+	struct drainer d;
+	struct at_be b;
+	struct io_event ev;
+	struct iocb cb;
+	char buf[64];
+	pthread_t th;
+	int p[2], s[2], efd;
+
+	at_be_setup(&b, mnt, 8);
+	cr_assert_eq(pipe(p), 0);
+	at_prep_pread(&cb, p[0], buf, sizeof(buf), 0);
+	cr_assert_eq(at_be_submit1(&b, &cb), 1, "accepted, not blocked");
+	cr_expect_eq(at_be_getevents(&b, 1, 1, &ev, 100), 0);
+	cr_assert_eq(write(p[1], "later", 5), 5);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
+	cr_expect_eq(ev.res, 5);
+	cr_expect_eq(memcmp(buf, "later", 5), 0);
+
+	memset(big, 'b', sizeof(big));
+	at_prep_pwrite(&cb, p[1], big, sizeof(big), 0);
+	cr_assert_eq(at_be_submit1(&b, &cb), 1);
+	d = (struct drainer){ .fd = p[0], .want = sizeof(big) };
+	cr_assert_eq(pthread_create(&th, NULL, drainer_main, &d), 0);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 20000), 1);
+	cr_expect_eq(ev.res, (int64_t)sizeof(big), "a whole blocking write");
+	pthread_join(th, NULL);
+	cr_expect_eq(d.got, sizeof(big));
+
+	cr_assert_eq(fcntl(p[0], F_SETFL, O_NONBLOCK), 0);
+	at_prep_pread(&cb, p[0], buf, sizeof(buf), 0);
+	cr_assert_eq(at_be_submit1(&b, &cb), 1);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
+	cr_expect_eq(ev.res, -EAGAIN, "O_NONBLOCK");
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, s), 0);
+	at_prep_pread(&cb, s[0], buf, sizeof(buf), 0);
+	cr_assert_eq(at_be_submit1(&b, &cb), 1);
+	cr_assert_eq(write(s[1], "sock", 4), 4);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
+	cr_expect_eq(ev.res, 4);
+
+	/* Closed while waiting: -EINTR, its RESFD signalled. */
+	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	at_prep_pread(&cb, s[0], buf, sizeof(buf), 0);
+	at_set_resfd(&cb, efd);
+	cr_assert_eq(at_be_submit1(&b, &cb), 1);
+	at_be_destroy(&b);
+	{
+		long long deadline = evt_now_ms() + 10000;
+
+		while (at_peek(efd) == 0 && evt_now_ms() < deadline)
+			usleep(2000);
+	}
+	cr_expect_eq(at_peek(efd), 1);
+	cr_assert_eq(write(s[1], "kept", 4), 4);
+	cr_expect_eq(read(s[0], buf, sizeof(buf)), 4, "nothing was consumed");
+	close(efd);
+	close(s[0]);
+	close(s[1]);
+	close(p[0]);
+	close(p[1]);
 }
