@@ -518,7 +518,7 @@ int aiod_open(struct handle *h, bool text)
 	struct aiod_ctx *ctx;
 
 	if (!ad)
-		return -ENOSYS;
+		return -EOPNOTSUPP; /* never ENOSYS: see op_open() */
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;

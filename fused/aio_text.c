@@ -38,9 +38,10 @@
  *   needs write permission on it).  PATH is absolute, or relative to the
  *   writer's current directory; the file is opened with the writer's
  *   uid, gid and groups (pread, fsync, fdsync, poll: read-only; pwrite:
- *   write-only), never the daemon's.  In PATH and DATA: \\ \n \t \r \s
- *   (space) and \xHH; DATA may hold any byte that way.  Numbers are decimal
- *   or 0x hex.
+ *   write-only), never the daemon's.  Magic links (/proc/PID/fd/N) are
+ *   not followed, and /proc/self would be the daemon.  In PATH and DATA:
+ *   \\ \n \t \r \s (space) and \xHH; DATA may hold any byte that way.
+ *   Numbers are decimal or 0x hex.
  *
  *   A write returns the bytes of the lines accepted; if the first line is
  *   refused, it fails with that line's errno (io_submit's rule): EINVAL for
@@ -114,7 +115,9 @@ static int text_resfd(struct sjob *job, const char *name, struct areq *a)
  * call (setfsuid/setfsgid and the raw setgroups syscall act on the calling
  * thread only), relative to the writer's root or working directory.
  * O_NONBLOCK keeps a FIFO's open from waiting for a peer; it is cleared
- * afterwards on the new (daemon-owned) description.
+ * afterwards on the new (daemon-owned) description.  Magic links
+ * (/proc/PID/fd/N and the like) are not followed: resolved here they
+ * would name the daemon's own descriptors; and /proc/self is the daemon.
  * Returns: the descriptor, or -errno.
  */
 int text_open(const struct sjob *job, const struct areq *a)
@@ -123,7 +126,7 @@ int text_open(const struct sjob *job, const struct areq *a)
 	struct open_how how = {
 		.flags = (uint64_t)(a->oflags | O_NONBLOCK | O_NOCTTY |
 				    O_CLOEXEC),
-		.resolve = abs ? RESOLVE_IN_ROOT : 0,
+		.resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : 0),
 	};
 	gid_t saved[256];
 	int nsaved = 0, dirfd, fd, err = 0, fl;

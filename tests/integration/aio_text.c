@@ -104,6 +104,8 @@ Test(aio_text, errors_are_the_writes_errno, .timeout = 30)
 	cr_expect_eq(say(t, "pread /etc/hostname 0 8 color=red\n"), -EINVAL);
 	cr_expect_eq(say(t, "pread /etc/hostname 0 99999999\n"), -EINVAL);
 	cr_expect_eq(say(t, "pread /no/such/file 0 8\n"), -ENOENT);
+	cr_expect_eq(say(t, "pread /proc/self/fd/0 0 8\n"), -ELOOP,
+		     "no magic links: they would be the daemon's descriptors");
 	cr_expect_eq(say(t, "setup 10\n"), -EINVAL, "setup comes first");
 	cr_expect_eq(say(t, "cancel nosuchtag\n"), -EINVAL);
 	/* a blank line and a comment are accepted and do nothing */
