@@ -68,14 +68,14 @@ static bool op_is_read(uint16_t op)
 	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
 }
 
-static void trace_submit(const struct sjob *job, uint16_t op, int res)
+void job_trace(const struct sjob *job, uint16_t op, int res)
 {
 	struct evfdfs *fs = job->ctx->ad->fs;
 
 	if (trace_on(fs))
-		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d",
+		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d%s",
 			   (unsigned long long)job->ctx->id, (int)job->pid,
-			   aiod_opname(op), res);
+			   aiod_opname(op), res, job->ctx->text ? " text" : "");
 }
 
 struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
@@ -148,6 +148,8 @@ void areq_unprepare(struct areq *a)
 {
 	struct aiod_ctx *ctx = a->ctx;
 
+	if (a->seq && a->seq == ctx->tseq)
+		ctx->tseq--; /* aio.txt: its default tag is free again */
 	if (a->holds_slot)
 		ctx->ad->kslots++;
 	a->holds_slot = false;
@@ -650,7 +652,7 @@ static int prepare(struct sjob *job, const struct wire_sub *s,
  * may complete (and be freed) inside: nothing touches it afterwards.
  * Returns: 0, or the kernel's errno (the request is undone).
  */
-static int start_traced(struct sjob *job, struct areq *a)
+int job_start(struct sjob *job, struct areq *a)
 {
 	enum aroute route = a->route;
 	size_t end = a->rec_end;
@@ -658,10 +660,10 @@ static int start_traced(struct sjob *job, struct areq *a)
 	int ret;
 
 	if (route == RT_SELF)
-		trace_submit(job, op, 0);
+		job_trace(job, op, 0);
 	ret = areq_start(a);
 	if (route != RT_SELF)
-		trace_submit(job, op, ret);
+		job_trace(job, op, ret);
 	if (ret) {
 		areq_unprepare(a);
 		return ret;
@@ -708,11 +710,11 @@ void job_step(struct sjob *job)
 			ret = prepare(job, &s, &a);
 		if (ret) {
 			if (!job->nrun)
-				trace_submit(job,
-					     hdr.type == EVFDFS_WIRE_SUBMIT
-						     ? s.s.iocb.aio_lio_opcode
-						     : 0xffff,
-					     ret);
+				job_trace(job,
+					  hdr.type == EVFDFS_WIRE_SUBMIT
+						  ? s.s.iocb.aio_lio_opcode
+						  : 0xffff,
+					  ret);
 			break;
 		}
 		a->rec_end = job->off + hdr.len;
@@ -726,7 +728,7 @@ void job_step(struct sjob *job)
 			areq_unprepare(a);
 			break;
 		}
-		ret = start_traced(job, a);
+		ret = job_start(job, a);
 		if (ret)
 			break;
 	}
@@ -761,7 +763,7 @@ void job_worker_done(struct sjob *job)
 			areq_unprepare(a); /* after a failure: never sent */
 			continue;
 		}
-		trace_submit(job, a->op, a->wres);
+		job_trace(job, a->op, a->wres);
 		if (a->wres < 0) {
 			err = a->wres;
 			areq_unprepare(a);

@@ -173,16 +173,6 @@ int text_open(const struct sjob *job, const struct areq *a)
 	return fd;
 }
 
-static void trace_line(const struct sjob *job, const char *what, int res)
-{
-	struct evfdfs *fs = job->ctx->ad->fs;
-
-	if (trace_on(fs))
-		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d text",
-			   (unsigned long long)job->ctx->id, (int)job->pid,
-			   what, res);
-}
-
 /* The wire_sub of a request line, for the same checks as a record. */
 static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 {
@@ -216,14 +206,13 @@ static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 	s->total = cb->aio_nbytes;
 }
 
-/* Undo a line's request; a default tag it took is given back. */
-static void text_unprepare(struct areq *a)
+/* Hand the line's request to a worker (to open its file, or submit). */
+static void text_dispatch(struct sjob *job, struct areq *a)
 {
-	struct aiod_ctx *ctx = a->ctx;
-
-	if (a->seq && a->seq == ctx->tseq)
-		ctx->tseq--;
-	areq_unprepare(a);
+	job->cur = a;
+	job->run[0] = a;
+	job->nrun = 1;
+	job_dispatch(job);
 }
 
 /* A request line: checked, then its file opened by a worker. */
@@ -250,7 +239,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 	a->seq = rq->tag ? 0 : ctx->tseq;
 	a->path = strdup(rq->path);
 	if (!a->tag || !a->path) {
-		text_unprepare(a);
+		areq_unprepare(a);
 		return -ENOMEM;
 	}
 	a->oflags = rq->op == WT_PWRITE ? O_WRONLY : O_RDONLY;
@@ -259,14 +248,11 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 	if (rq->resfd) {
 		ret = text_resfd(job, rq->resfd, a);
 		if (ret) {
-			text_unprepare(a);
+			areq_unprepare(a);
 			return ret;
 		}
 	}
-	job->cur = a;
-	job->run[0] = a;
-	job->nrun = 1;
-	job_dispatch(job);
+	text_dispatch(job, a);
 	return 0;
 }
 
@@ -287,7 +273,7 @@ static int text_line(struct sjob *job)
 		return -ENOMEM;
 	ret = wire_text_parse(p, n, job->scratch, &rq);
 	if (ret) {
-		trace_line(job, "?", ret);
+		job_trace(job, 0xffff, ret);
 		return ret;
 	}
 	if (rq.op == WT_SETUP) {
@@ -302,7 +288,7 @@ static int text_line(struct sjob *job)
 			ret = text_prepare(job, &rq, next);
 			if (!ret)
 				return 1;
-			trace_line(job, "?", ret);
+			job_trace(job, job->cur_sub.s.iocb.aio_lio_opcode, ret);
 		}
 	}
 	if (ret)
@@ -315,49 +301,30 @@ static int text_line(struct sjob *job)
 static int text_resume(struct sjob *job)
 {
 	struct areq *a = job->cur;
-	enum aroute route;
-	uint16_t op = a->op;
-	size_t end = a->rec_end;
 	int ret = a->wres;
 
 	job->cur = NULL;
-	if (ret < 0)
-		goto fail;
-	if (a->wop == W_OPEN) {
+	if (!ret && a->wop == W_OPEN) {
 		ret = afile_classify(job->ctx->ad, a->file.fd, &a->file);
 		if (!ret)
 			ret = areq_route(job, a, &job->cur_sub);
-		if (ret)
-			goto fail;
-		if (a->route == RT_WORKER) {
+		if (!ret && a->route == RT_WORKER) {
 			a->wop = W_SUBMIT;
-			job->cur = a;
-			job->run[0] = a;
-			job->nrun = 1;
-			job_dispatch(job);
+			text_dispatch(job, a);
 			return 1;
 		}
-		route = a->route;
-		if (route == RT_SELF)
-			trace_line(job, aiod_opname(op), 0);
-		ret = areq_start(a); /* may complete and free it */
-		if (ret)
-			goto fail;
-		if (route == RT_LOOP) {
-			trace_line(job, aiod_opname(op), 0);
-			aiod_kernel_events(job->ctx->ad);
-		}
-	} else {
-		trace_line(job, aiod_opname(op), 0);
-		if (a->completed)
-			areq_free(a);
+		if (!ret)
+			return job_start(job, a);
 	}
-	job->off = job->accepted = end;
+	job_trace(job, a->op, ret);
+	if (ret) {
+		areq_unprepare(a);
+		return ret;
+	}
+	job->off = job->accepted = a->rec_end; /* W_SUBMIT came back */
+	if (a->completed)
+		areq_free(a);
 	return 0;
-fail:
-	trace_line(job, aiod_opname(op), ret);
-	text_unprepare(a);
-	return ret;
 }
 
 void text_step(struct sjob *job)

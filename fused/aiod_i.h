@@ -261,6 +261,8 @@ void areq_unprepare(struct areq *a);
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s);
 int areq_start(struct areq *a);
 void job_dispatch(struct sjob *job);
+int job_start(struct sjob *job, struct areq *a);
+void job_trace(const struct sjob *job, uint16_t op, int res);
 void areq_kernel_done(struct areq *a, int64_t res);
 
 /* aio_fd.c */

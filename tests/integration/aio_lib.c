@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
@@ -352,6 +353,26 @@ void at_compare(const char *mnt, at_case_fn fn, void *arg)
 		tk.buf ? tk.buf : "", tm.buf ? tm.buf : "");
 	evt_transcript_free(&tk);
 	evt_transcript_free(&tm);
+}
+
+int at_counter(const struct at_be *b, uint64_t init, bool nonblock)
+{
+	char name[64], path[PATH_MAX];
+	int fd;
+
+	if (!b->mount) {
+		fd = eventfd(0, EFD_CLOEXEC | (nonblock ? EFD_NONBLOCK : 0));
+	} else {
+		fd = evt_create_counter(evt_shared_mnt(),
+					evt_unique(name, sizeof(name), "atc"),
+					0, false, nonblock ? O_NONBLOCK : 0);
+		evt_path(path, sizeof(path), evt_shared_mnt(), name);
+		cr_assert_eq(unlink(path), 0);
+	}
+	cr_assert(fd >= 0);
+	if (init)
+		cr_assert_eq(write(fd, &init, 8), 8);
+	return fd;
 }
 
 const char *at_res(int64_t res, char *buf, size_t len)

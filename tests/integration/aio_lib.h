@@ -95,6 +95,13 @@ typedef void (*at_case_fn)(struct at_be *b, struct evt_transcript *t,
 			   void *arg);
 void at_compare(const char *mnt, at_case_fn fn, void *arg);
 
+/*
+ * A counter for @b's side: a kernel eventfd for the kernel, an unlinked
+ * counter of the shared mount for the mount; @init written to it (at most
+ * 0xfffffffffffffffe), O_NONBLOCK if @nonblock.
+ */
+int at_counter(const struct at_be *b, uint64_t init, bool nonblock);
+
 /* "res=N" or "res=-ENAME". */
 const char *at_res(int64_t res, char *buf, size_t len);
 

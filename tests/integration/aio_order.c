@@ -315,28 +315,6 @@ Test(aio_order, a35_matches_kernel, .timeout = 60)
 	at_compare(evt_shared_mnt(), fsync_case, NULL);
 }
 
-/* An eventfd (kernel) or a counter of the mount, @init and @nonblock. */
-static int be_counter(const struct at_be *b, uint64_t init, bool nonblock)
-{
-	char name[64], path[PATH_MAX];
-	int fd;
-
-	if (!b->mount) {
-		fd = eventfd(0, EFD_CLOEXEC | (nonblock ? EFD_NONBLOCK : 0));
-	} else {
-		fd = evt_create_counter(evt_shared_mnt(),
-					evt_unique(name, sizeof(name), "aoc"),
-					0, false, nonblock ? O_NONBLOCK : 0);
-		cr_assert_eq(unlink(evt_path(path, sizeof(path),
-					     evt_shared_mnt(), name)),
-			     0);
-	}
-	cr_assert(fd >= 0);
-	if (init)
-		cr_assert_eq(write(fd, &init, 8), 8);
-	return fd;
-}
-
 /* A30-A35 on an eventfd: the mount's counters must say the same. */
 static void eventfd_case(struct at_be *b, struct evt_transcript *t, void *arg)
 {
@@ -350,8 +328,8 @@ static void eventfd_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	int c, nb;
 
 	(void)arg;
-	c = be_counter(b, 0, false);
-	nb = be_counter(b, 0, true);
+	c = at_counter(b, 0, false);
+	nb = at_counter(b, 0, true);
 	for (bit = 1; bit <= 0x400; bit <<= 1) {
 		v = 1;
 		cr_assert_eq(write(nb, &v, 8), 8);
@@ -439,7 +417,7 @@ Test(aio_order, blocking_empty_counter_read_completes_later, .timeout = 30)
 	(void)kb;
 	at_be_setup(&b, mnt, 8);
 	for (round = 0; round < 2; round++) {
-		c = round ? eventfd(0, EFD_CLOEXEC) : be_counter(&b, 0, false);
+		c = round ? eventfd(0, EFD_CLOEXEC) : at_counter(&b, 0, false);
 		at_prep_pread(&cb, c, buf, 8, 0);
 		cr_assert_eq(at_be_submit1(&b, &cb), 1);
 		cr_expect_eq(at_be_getevents(&b, 1, 1, &ev, 100), 0,
@@ -453,7 +431,7 @@ Test(aio_order, blocking_empty_counter_read_completes_later, .timeout = 30)
 	}
 	/* Closed while waiting: -EINTR, as for a killed submitter. */
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	c = be_counter(&b, 0, false);
+	c = at_counter(&b, 0, false);
 	at_prep_pread(&cb, c, buf, 8, 0);
 	at_set_resfd(&cb, efd);
 	cr_assert_eq(at_be_submit1(&b, &cb), 1);

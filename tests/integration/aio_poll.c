@@ -16,30 +16,6 @@
 
 #include "aio_lib.h"
 
-/* An eventfd on the kernel side, a counter of the mount on the other. */
-static int be_counter(const struct at_be *b, uint64_t init, int flags)
-{
-	char name[64];
-	int fd;
-
-	if (!b->mount) {
-		fd = eventfd(0, EFD_CLOEXEC | flags);
-		cr_assert(fd >= 0);
-	} else {
-		fd = evt_create_counter(
-			evt_shared_mnt(), evt_unique(name, sizeof(name), "apc"),
-			0, flags & EFD_SEMAPHORE,
-			(flags & EFD_NONBLOCK) ? O_NONBLOCK : 0);
-		cr_assert(unlinkat(AT_FDCWD,
-				   evt_path((char[PATH_MAX]){ 0 }, PATH_MAX,
-					    evt_shared_mnt(), name),
-				   0) == 0);
-	}
-	if (init)
-		cr_assert_eq(write(fd, &init, 8), 8);
-	return fd;
-}
-
 static void rec_submit(struct evt_transcript *t, const char *what,
 		       struct at_be *b, struct iocb *cb)
 {
@@ -133,7 +109,7 @@ static void counter_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	int c;
 
 	(void)arg;
-	c = be_counter(b, 1, EFD_NONBLOCK);
+	c = at_counter(b, 1, true);
 	at_prep_poll(&cb, c, POLLIN | POLLOUT);
 	rec_submit(t, "count 1, IN|OUT (A42)", b, &cb);
 	rec_event(t, "immediate", b, 5000);
@@ -223,7 +199,7 @@ static void cancel_case(struct at_be *b, struct evt_transcript *t, void *arg)
 		at_res(at_be_cancel(b, &rd), rb, sizeof(rb)));
 
 	/* A POLL on an eventfd (kernel) or counter (mount). */
-	c = be_counter(b, 0, EFD_NONBLOCK);
+	c = at_counter(b, 0, true);
 	at_prep_poll(&cb, c, POLLIN);
 	cb.aio_data = 3;
 	rec_submit(t, "POLL on a counter", b, &cb);
@@ -264,7 +240,7 @@ static void destroy_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	(void)arg;
 	cr_assert_eq(pipe(p), 0);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	c = be_counter(b, 0, EFD_NONBLOCK);
+	c = at_counter(b, 0, true);
 	at_prep_poll(&cb, p[0], POLLIN);
 	at_set_resfd(&cb, efd);
 	rec_submit(t, "POLL on a pipe, RESFD eventfd", b, &cb);

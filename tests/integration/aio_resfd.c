@@ -19,34 +19,6 @@
 
 #include "aio_lib.h"
 
-static int be_counter(const struct at_be *b, uint64_t init, int oflags)
-{
-	char name[64], path[PATH_MAX];
-	int fd;
-
-	if (!b->mount) {
-		fd = eventfd(0,
-			     EFD_CLOEXEC | ((oflags & O_NONBLOCK) ? EFD_NONBLOCK
-								  : 0));
-		cr_assert(fd >= 0);
-	} else {
-		fd = evt_create_counter(evt_shared_mnt(),
-					evt_unique(name, sizeof(name), "arc"),
-					0, false, oflags);
-		evt_path(path, sizeof(path), evt_shared_mnt(), name);
-		cr_assert_eq(unlink(path), 0);
-	}
-	while (init) {
-		uint64_t step = init > 0xfffffffffffffffeull
-					? 0xfffffffffffffffeull
-					: init;
-
-		cr_assert_eq(write(fd, &step, 8), 8);
-		init -= step;
-	}
-	return fd;
-}
-
 static void rec_sub(struct evt_transcript *t, const char *what, struct at_be *b,
 		    struct iocb *cb, uint32_t flags)
 {
@@ -78,7 +50,7 @@ static void signal_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	(void)arg;
 	at_make_file(path, sizeof(path), "/dev/shm", 64);
 	f = open(path, O_RDONLY | O_CLOEXEC);
-	c = be_counter(b, 0, O_NONBLOCK);
+	c = at_counter(b, 0, true);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 
 	at_prep_pread(&cb, f, buf, 8, 0);
@@ -172,7 +144,7 @@ static void saturate_case(struct at_be *b, struct evt_transcript *t, void *arg)
 
 	(void)arg;
 	cr_assert_eq(pipe(p), 0);
-	c = be_counter(b, 0xfffffffffffffffeull, O_NONBLOCK);
+	c = at_counter(b, 0xfffffffffffffffeull, true);
 	efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	{
 		uint64_t top = 0xfffffffffffffffeull;
@@ -271,7 +243,7 @@ static void order_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	pg = (struct pinger){ .go = go[0], .wfd = p[1] };
 	cr_assert_eq(pthread_create(&th, NULL, pinger_main, &pg), 0);
 	c = kernel_efd ? eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)
-		       : be_counter(b, 0, O_NONBLOCK);
+		       : at_counter(b, 0, true);
 	for (i = 0; i < ROUNDS; i++) {
 		/* One pending POLL at a time; each ping completes it. */
 		at_prep_poll(&cbs[i], p[0], POLLIN);
