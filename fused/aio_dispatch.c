@@ -167,8 +167,8 @@ static void flush_sigq(struct aiod *ad)
 
 	while (i < ad->nsigq && ad->ksig)
 		ksignal(ad, ad->sigq[i++]);
-	if (!i)
-		return; /* (and sigq may still be NULL) */
+	if (i == 0)
+		return; /* sigq may be NULL: memmove(NULL, ...) is undefined */
 	memmove(ad->sigq, ad->sigq + i, (ad->nsigq - i) * sizeof(*ad->sigq));
 	ad->nsigq -= i;
 }
