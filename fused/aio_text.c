@@ -8,10 +8,15 @@
  *
  *     exec 3<>"$MNT/aio.txt"
  *     echo 'pread /etc/hostname 0 64 data=host' >&3
- *     head -n 1 <&3                  # host pread 9 myhost\n
+ *     read -r line <&3; printf '%s\n' "$line"    # host pread 7 myhost\n
  *     echo 'poll /tmp/fifo in data=f resfd=ready' >&3
  *     echo 'pwrite out.log 0 hello\x0aworld' >&3
+ *     cat <&3                        # every completion, as it comes
  *     exec 3>&-                      # io_destroy: pending polls cancelled
+ *
+ *   (read -r: the file is a stream, so `head` complains that it cannot
+ *   seek back what it read ahead; printf: some echo builtins would turn
+ *   the line's escapes back into bytes.)
  *
  * Request lines (one per line; several lines may come in one write):
  *
@@ -33,9 +38,10 @@
  *   needs write permission on it).  PATH is absolute, or relative to the
  *   writer's current directory; the file is opened with the writer's
  *   uid, gid and groups (pread, fsync, fdsync, poll: read-only; pwrite:
- *   write-only), never the daemon's.  In PATH and DATA: \\ \n \t \r \s
- *   (space) and \xHH; DATA may hold any byte that way.  Numbers are decimal
- *   or 0x hex.
+ *   write-only), never the daemon's.  Magic links (/proc/PID/fd/N) are
+ *   not followed, and /proc/self would be the daemon.  In PATH and DATA:
+ *   \\ \n \t \r \s (space) and \xHH; DATA may hold any byte that way.
+ *   Numbers are decimal or 0x hex.
  *
  *   A write returns the bytes of the lines accepted; if the first line is
  *   refused, it fails with that line's errno (io_submit's rule): EINVAL for
@@ -109,7 +115,9 @@ static int text_resfd(struct sjob *job, const char *name, struct areq *a)
  * call (setfsuid/setfsgid and the raw setgroups syscall act on the calling
  * thread only), relative to the writer's root or working directory.
  * O_NONBLOCK keeps a FIFO's open from waiting for a peer; it is cleared
- * afterwards on the new (daemon-owned) description.
+ * afterwards on the new (daemon-owned) description.  Magic links
+ * (/proc/PID/fd/N and the like) are not followed: resolved here they
+ * would name the daemon's own descriptors; and /proc/self is the daemon.
  * Returns: the descriptor, or -errno.
  */
 int text_open(const struct sjob *job, const struct areq *a)
@@ -118,7 +126,7 @@ int text_open(const struct sjob *job, const struct areq *a)
 	struct open_how how = {
 		.flags = (uint64_t)(a->oflags | O_NONBLOCK | O_NOCTTY |
 				    O_CLOEXEC),
-		.resolve = abs ? RESOLVE_IN_ROOT : 0,
+		.resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : 0),
 	};
 	gid_t saved[256];
 	int nsaved = 0, dirfd, fd, err = 0, fl;
@@ -165,16 +173,6 @@ int text_open(const struct sjob *job, const struct areq *a)
 	return fd;
 }
 
-static void trace_line(const struct sjob *job, const char *what, int res)
-{
-	struct evfdfs *fs = job->ctx->ad->fs;
-
-	if (trace_on(fs))
-		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d text",
-			   (unsigned long long)job->ctx->id, (int)job->pid,
-			   what, res);
-}
-
 /* The wire_sub of a request line, for the same checks as a record. */
 static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 {
@@ -208,6 +206,15 @@ static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 	s->total = cb->aio_nbytes;
 }
 
+/* Hand the line's request to a worker (to open its file, or submit). */
+static void text_dispatch(struct sjob *job, struct areq *a)
+{
+	job->cur = a;
+	job->run[0] = a;
+	job->nrun = 1;
+	job_dispatch(job);
+}
+
 /* A request line: checked, then its file opened by a worker. */
 static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 			size_t next)
@@ -229,6 +236,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)++ctx->tseq);
 	a->tag = strdup(rq->tag ? rq->tag : seq);
+	a->seq = rq->tag ? 0 : ctx->tseq;
 	a->path = strdup(rq->path);
 	if (!a->tag || !a->path) {
 		areq_unprepare(a);
@@ -244,10 +252,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 			return ret;
 		}
 	}
-	job->cur = a;
-	job->run[0] = a;
-	job->nrun = 1;
-	job_dispatch(job);
+	text_dispatch(job, a);
 	return 0;
 }
 
@@ -268,7 +273,7 @@ static int text_line(struct sjob *job)
 		return -ENOMEM;
 	ret = wire_text_parse(p, n, job->scratch, &rq);
 	if (ret) {
-		trace_line(job, "?", ret);
+		job_trace(job, 0xffff, ret);
 		return ret;
 	}
 	if (rq.op == WT_SETUP) {
@@ -283,7 +288,7 @@ static int text_line(struct sjob *job)
 			ret = text_prepare(job, &rq, next);
 			if (!ret)
 				return 1;
-			trace_line(job, "?", ret);
+			job_trace(job, job->cur_sub.s.iocb.aio_lio_opcode, ret);
 		}
 	}
 	if (ret)
@@ -296,42 +301,30 @@ static int text_line(struct sjob *job)
 static int text_resume(struct sjob *job)
 {
 	struct areq *a = job->cur;
-	uint16_t op = a->op;
-	size_t end = a->rec_end;
 	int ret = a->wres;
 
 	job->cur = NULL;
-	if (ret < 0)
-		goto fail;
-	if (a->wop == W_OPEN) {
+	if (!ret && a->wop == W_OPEN) {
 		ret = afile_classify(job->ctx->ad, a->file.fd, &a->file);
 		if (!ret)
 			ret = areq_route(job, a, &job->cur_sub);
-		if (ret)
-			goto fail;
-		if (a->route == RT_WORKER) {
+		if (!ret && a->route == RT_WORKER) {
 			a->wop = W_SUBMIT;
-			job->cur = a;
-			job->run[0] = a;
-			job->nrun = 1;
-			job_dispatch(job);
+			text_dispatch(job, a);
 			return 1;
 		}
-		trace_line(job, aiod_opname(op), 0);
-		ret = areq_start(a); /* may complete and free it */
-		if (ret)
-			goto fail;
-	} else {
-		trace_line(job, aiod_opname(op), 0);
-		if (a->completed)
-			areq_free(a);
+		if (!ret)
+			return job_start(job, a);
 	}
-	job->off = job->accepted = end;
+	job_trace(job, a->op, ret);
+	if (ret) {
+		areq_unprepare(a);
+		return ret;
+	}
+	job->off = job->accepted = a->rec_end; /* W_SUBMIT came back */
+	if (a->completed)
+		areq_free(a);
 	return 0;
-fail:
-	trace_line(job, aiod_opname(op), ret);
-	areq_unprepare(a);
-	return ret;
 }
 
 void text_step(struct sjob *job)
@@ -389,7 +382,7 @@ static char *format_event(const struct aevent *e, size_t *len)
 	if (res < 0) {
 		name = strerrorname_np((int)-res);
 		dl = strlen(name ? name : "E?") + 1;
-	} else if (e->op == IOCB_CMD_POLL) {
+	} else if (e->op == IOCB_CMD_POLL && res > 0) {
 		dl = wire_text_poll_names(NULL, 0, (uint32_t)res) + 1;
 	} else if (e->datalen) {
 		if (e->counter_data && e->datalen == sizeof(val))
