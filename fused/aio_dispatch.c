@@ -49,8 +49,8 @@ const char *aiod_opname(uint16_t op)
 
 void aevent_free(struct aiod *ad, struct aevent *e)
 {
-	ad->buf_bytes -= e->data ? e->bufsize : 0;
-	free(e->data);
+	ad->buf_bytes -= e->mem ? e->memsize : 0;
+	free(e->mem);
 	free(e->tag);
 	free(e);
 }
@@ -64,9 +64,9 @@ void areq_free(struct areq *a)
 		cnode_put(a->rcn);
 	if (a->rfd >= 0)
 		close(a->rfd);
-	if (a->buf) {
-		ad->buf_bytes -= a->buflen;
-		free(a->buf);
+	if (a->mem) {
+		ad->buf_bytes -= a->memsize;
+		free(a->mem);
 	}
 	free(a->iov);
 	free(a->tag);
@@ -167,13 +167,28 @@ static void flush_sigq(struct aiod *ad)
 
 	while (i < ad->nsigq && ad->ksig)
 		ksignal(ad, ad->sigq[i++]);
-	if (i == 0)
-		return; /* sigq may be NULL: memmove(NULL, ...) is undefined */
+	if (!i)
+		return; /* (and sigq may still be NULL) */
 	memmove(ad->sigq, ad->sigq + i, (ad->nsigq - i) * sizeof(*ad->sigq));
 	ad->nsigq -= i;
 }
 
 /* ---- completions ---------------------------------------------------- */
+
+/* O_DIRECT segments sit on pages of their own: bring the data together. */
+static void gather(struct areq *a, uint32_t len)
+{
+	uint32_t i, pos = 0, take;
+
+	for (i = 0; i < a->niov && pos < len; i++) {
+		take = a->iov[i].iov_len < len - pos
+			       ? (uint32_t)a->iov[i].iov_len
+			       : len - pos;
+		memmove(a->mem + pos, a->iov[i].iov_base, take);
+		pos += take;
+	}
+	a->buf = a->mem;
+}
 
 static struct aevent *event_new(struct areq *a, int64_t res)
 {
@@ -190,12 +205,15 @@ static struct aevent *event_new(struct areq *a, int64_t res)
 	a->tag = NULL;
 	if ((a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV) && res > 0 &&
 	    a->buf) {
-		e->data = a->buf;
-		e->bufsize = a->buflen;
 		e->datalen = (uint64_t)res < a->buflen ? (uint32_t)res
 						       : (uint32_t)a->buflen;
-		a->buf = NULL;
-		a->buflen = 0;
+		if (a->spread)
+			gather(a, e->datalen);
+		e->data = a->buf;
+		e->mem = a->mem;
+		e->memsize = a->memsize;
+		a->mem = a->buf = NULL;
+		a->buflen = a->memsize = 0;
 	}
 	return e;
 }
@@ -567,6 +585,9 @@ void aiod_release(struct handle *h)
 		aevent_free(ad, e);
 	}
 	ctx->nevents = 0;
+	free(ctx->tout);
+	ctx->tout = NULL;
+	ctx->tout_len = ctx->tout_off = ctx->tout_cap = 0;
 	list_del_init(&ctx->link);
 	list_add_tail(&ctx->link, &ad->dying);
 	/*

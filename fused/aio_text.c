@@ -8,10 +8,15 @@
  *
  *     exec 3<>"$MNT/aio.txt"
  *     echo 'pread /etc/hostname 0 64 data=host' >&3
- *     head -n 1 <&3                  # host pread 9 myhost\n
+ *     read -r line <&3; printf '%s\n' "$line"    # host pread 7 myhost\n
  *     echo 'poll /tmp/fifo in data=f resfd=ready' >&3
  *     echo 'pwrite out.log 0 hello\x0aworld' >&3
+ *     cat <&3                        # every completion, as it comes
  *     exec 3>&-                      # io_destroy: pending polls cancelled
+ *
+ *   (read -r: the file is a stream, so `head` complains that it cannot
+ *   seek back what it read ahead; printf: some echo builtins would turn
+ *   the line's escapes back into bytes.)
  *
  * Request lines (one per line; several lines may come in one write):
  *
@@ -208,6 +213,16 @@ static void line_sub(const struct wire_text_req *rq, struct wire_sub *s)
 	s->total = cb->aio_nbytes;
 }
 
+/* Undo a line's request; a default tag it took is given back. */
+static void text_unprepare(struct areq *a)
+{
+	struct aiod_ctx *ctx = a->ctx;
+
+	if (a->seq && a->seq == ctx->tseq)
+		ctx->tseq--;
+	areq_unprepare(a);
+}
+
 /* A request line: checked, then its file opened by a worker. */
 static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 			size_t next)
@@ -229,9 +244,10 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 		return -ENOMEM;
 	snprintf(seq, sizeof(seq), "%llu", (unsigned long long)++ctx->tseq);
 	a->tag = strdup(rq->tag ? rq->tag : seq);
+	a->seq = rq->tag ? 0 : ctx->tseq;
 	a->path = strdup(rq->path);
 	if (!a->tag || !a->path) {
-		areq_unprepare(a);
+		text_unprepare(a);
 		return -ENOMEM;
 	}
 	a->oflags = rq->op == WT_PWRITE ? O_WRONLY : O_RDONLY;
@@ -240,7 +256,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 	if (rq->resfd) {
 		ret = text_resfd(job, rq->resfd, a);
 		if (ret) {
-			areq_unprepare(a);
+			text_unprepare(a);
 			return ret;
 		}
 	}
@@ -296,6 +312,7 @@ static int text_line(struct sjob *job)
 static int text_resume(struct sjob *job)
 {
 	struct areq *a = job->cur;
+	enum aroute route;
 	uint16_t op = a->op;
 	size_t end = a->rec_end;
 	int ret = a->wres;
@@ -317,10 +334,16 @@ static int text_resume(struct sjob *job)
 			job_dispatch(job);
 			return 1;
 		}
-		trace_line(job, aiod_opname(op), 0);
+		route = a->route;
+		if (route == RT_SELF)
+			trace_line(job, aiod_opname(op), 0);
 		ret = areq_start(a); /* may complete and free it */
 		if (ret)
 			goto fail;
+		if (route == RT_LOOP) {
+			trace_line(job, aiod_opname(op), 0);
+			aiod_kernel_events(job->ctx->ad);
+		}
 	} else {
 		trace_line(job, aiod_opname(op), 0);
 		if (a->completed)
@@ -330,7 +353,7 @@ static int text_resume(struct sjob *job)
 	return 0;
 fail:
 	trace_line(job, aiod_opname(op), ret);
-	areq_unprepare(a);
+	text_unprepare(a);
 	return ret;
 }
 
@@ -389,7 +412,7 @@ static char *format_event(const struct aevent *e, size_t *len)
 	if (res < 0) {
 		name = strerrorname_np((int)-res);
 		dl = strlen(name ? name : "E?") + 1;
-	} else if (e->op == IOCB_CMD_POLL) {
+	} else if (e->op == IOCB_CMD_POLL && res > 0) {
 		dl = wire_text_poll_names(NULL, 0, (uint32_t)res) + 1;
 	} else if (e->datalen) {
 		if (e->counter_data && e->datalen == sizeof(val))

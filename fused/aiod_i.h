@@ -103,8 +103,11 @@ struct areq {
 	struct cnode *rcn; /* a counter of this mount, referenced */
 	int rfd;	   /* a kernel eventfd (our duplicate), or -1 */
 	/* the transfer */
+	char *mem; /* the allocation behind buf, counted in buf_bytes */
+	size_t memsize;
 	char *buf; /* PREAD*: where data lands; PWRITE*: the data */
 	size_t buflen;
+	bool spread; /* O_DIRECT segments: each on its own page */
 	struct iovec *iov;
 	uint32_t niov, iov_skip;
 	uint64_t done; /* stream writes: bytes written so far */
@@ -129,6 +132,7 @@ struct areq {
 	int oflags;	   /* W_OPEN */
 	size_t rec_end;	   /* offset just past this request's record */
 	bool counter_data; /* aio.txt: print the data as a counter value */
+	uint64_t seq;	   /* aio.txt: the default tag it took, or 0 */
 };
 
 /* A completion waiting to be read. */
@@ -136,8 +140,9 @@ struct aevent {
 	struct list_head link; /* actx->events */
 	struct io_event ev;
 	uint32_t datalen;
-	char *data;	/* owned */
-	size_t bufsize; /* its allocation, counted in ad->buf_bytes */
+	char *data; /* within mem */
+	char *mem;  /* owned, counted in ad->buf_bytes */
+	size_t memsize;
 	uint16_t op;
 	char *tag;	   /* aio.txt */
 	bool counter_data; /* aio.txt */

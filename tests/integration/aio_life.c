@@ -1,0 +1,387 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The AIO control file over the daemon's life: a submitter that exits with
+ * I/O in flight, the event loop kept free while big buffered writes run,
+ * the /proc fallback for descriptors, the status and trace files, and the
+ * security rules (allow_other: nobody acts through the daemon on what it
+ * could not touch itself).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "aio_lib.h"
+
+static int count_fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *e;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	d = opendir(path);
+	cr_assert(d, "%s: %s", path, strerror(errno));
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/* Wait (bounded) until the daemon's status has no "aio ctx=" line. */
+static bool wait_no_contexts(const char *mnt)
+{
+	long long deadline = evt_now_ms() + 10000;
+	char path[PATH_MAX], buf[16384];
+
+	evt_path(path, sizeof(path), mnt, "status");
+	for (;;) {
+		at_slurp(path, buf, sizeof(buf));
+		if (!strstr(buf, "\naio ctx="))
+			return true;
+		if (evt_now_ms() > deadline)
+			return false;
+		usleep(5000);
+	}
+}
+
+/* A counter round trip: write 1, read it back. */
+static void round_trip(int c)
+{
+	struct pollfd pfd = { .fd = c, .events = POLLIN };
+	uint64_t v = 1;
+
+	cr_assert_eq(write(c, &v, 8), 8);
+	cr_assert_eq(poll(&pfd, 1, 10000), 1, "counter never readable");
+	cr_assert_eq(read(c, &v, 8), 8);
+}
+
+/*
+ * A process submits and exits without reading or closing: pending POLLs
+ * and a parked counter read are cancelled, buffered I/O completes, the
+ * context goes away, the daemon keeps every descriptor it took back.
+ */
+Test(aio_life, submitter_exits_with_io_in_flight, .timeout = 60)
+{
+	struct evt_mount m;
+	char name[64], path[PATH_MAX];
+	int before, c, c2, status, p[2];
+	pid_t child;
+
+	evt_mount_or_skip(&m, NULL);
+	c = evt_create_counter(m.dir, evt_unique(name, sizeof(name), "ale"), 0,
+			       false, 0);
+	c2 = evt_create_counter(m.dir, evt_unique(name, sizeof(name), "ale"), 0,
+				false, O_NONBLOCK);
+	cr_assert_eq(pipe(p), 0);
+	round_trip(c);
+	before = count_fds(m.pid);
+	at_make_file(path, sizeof(path), "/var/tmp", 1 << 20);
+	child = fork();
+	if (child == 0) {
+		static char buf[1 << 20];
+		struct at_be b;
+		struct iocb cb[4];
+		int f = open(path, O_RDWR);
+
+		at_be_setup(&b, m.dir, 16);
+		if (f < 0)
+			_exit(2);
+		at_prep_poll(&cb[0], p[0], POLLIN); /* the parent keeps p[1] */
+		at_set_resfd(&cb[0], c2);
+		at_prep_pread(&cb[1], c, buf, 8, 0); /* empty: waits */
+		at_prep_pread(&cb[2], f, buf, sizeof(buf), 0);
+		at_prep_pwrite(&cb[3], f, buf, 4096, 0);
+		for (int i = 0; i < 4; i++)
+			if (at_be_submit1(&b, &cb[i]) != 1)
+				_exit(3);
+		_exit(0); /* nothing closed, nothing read */
+	}
+	cr_assert(child > 0);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status %#x", status);
+	cr_expect(wait_no_contexts(m.dir), "the context stayed");
+	cr_expect_eq(count_fds(m.pid), before, "the daemon kept descriptors");
+	cr_expect_eq(at_peek(c2), 1, "the cancelled POLL signalled its RESFD");
+	cr_expect_eq(at_peek(c), 0);
+	round_trip(c);
+	close(c);
+	close(c2);
+	close(p[0]);
+	close(p[1]);
+	unlink(path);
+	evt_unmount_or_fail(&m);
+}
+
+/*
+ * The loop never blocks on file I/O: while a thread pushes 256 MiB of
+ * buffered writes through the control file, counter round trips (which
+ * only the loop serves) go on.
+ */
+struct bigwriter {
+	const char *mnt;
+	const char *path;
+	volatile int done_writes;
+	volatile int finished;
+	int err;
+};
+
+#define BIG_CHUNK ((size_t)EVFDFS_WIRE_MAX_DATA)
+#define BIG_TOTAL ((size_t)256 << 20)
+
+static void *bigwriter_main(void *arg)
+{
+	struct bigwriter *bw = arg;
+	char *buf = malloc(BIG_CHUNK);
+	struct at_be b;
+	struct io_event ev;
+	struct iocb cb;
+	size_t off;
+	int f = open(bw->path, O_WRONLY);
+
+	memset(buf, 'w', BIG_CHUNK);
+	at_be_setup(&b, bw->mnt, 4);
+	for (off = 0; off < BIG_TOTAL && !bw->err; off += BIG_CHUNK) {
+		at_prep_pwrite(&cb, f, buf, BIG_CHUNK, (int64_t)off);
+		if (at_be_submit1(&b, &cb) != 1 ||
+		    at_be_getevents(&b, 1, 1, &ev, 60000) != 1 ||
+		    ev.res != (int64_t)BIG_CHUNK)
+			bw->err = 1;
+		bw->done_writes++;
+	}
+	at_be_destroy(&b);
+	close(f);
+	free(buf);
+	bw->finished = 1;
+	return NULL;
+}
+
+Test(aio_life, loop_not_blocked_by_big_buffered_writes, .timeout = 300)
+{
+	struct evt_mount m;
+	struct bigwriter bw = { 0 };
+	char name[64], path[PATH_MAX];
+	int c, during = 0, trips = 0;
+	pthread_t th;
+
+	evt_mount_or_skip(&m, NULL);
+	c = evt_create_counter(m.dir, evt_unique(name, sizeof(name), "alb"), 0,
+			       false, 0);
+	at_make_file(path, sizeof(path), "/var/tmp", 0);
+	bw.mnt = m.dir;
+	bw.path = path;
+	cr_assert_eq(pthread_create(&th, NULL, bigwriter_main, &bw), 0);
+	while (!bw.finished) {
+		int before = bw.done_writes;
+
+		round_trip(c); /* each bounded by its own deadline */
+		trips++;
+		if (before > 0 && !bw.finished)
+			during++;
+	}
+	pthread_join(th, NULL);
+	cr_expect_eq(bw.err, 0, "a big write failed");
+	cr_expect(during > 0,
+		  "no round trip completed while the writes were in flight "
+		  "(%d trips)",
+		  trips);
+	close(c);
+	unlink(path);
+	evt_unmount_or_fail(&m);
+}
+
+/*
+ * Without pidfd_getfd (EVFDFS_AIOD_NO_PIDFD=1) descriptors are reopened
+ * through /proc with the access mode fdinfo shows: never a wider one.
+ */
+Test(aio_life, proc_fallback_never_widens, .timeout = 60)
+{
+	struct evt_mount m;
+	char path[PATH_MAX], name[64], buf[16];
+	struct at_be b;
+	struct io_event ev;
+	struct iocb cb;
+	int ro, efd, c, op;
+
+	setenv("EVFDFS_AIOD_NO_PIDFD", "1", 1);
+	evt_mount_or_skip(&m, NULL);
+	unsetenv("EVFDFS_AIOD_NO_PIDFD");
+	at_make_file(path, sizeof(path), "/dev/shm", 64);
+	ro = open(path, O_RDONLY | O_CLOEXEC);
+	efd = eventfd(0, EFD_CLOEXEC);
+	c = evt_create_counter(m.dir, evt_unique(name, sizeof(name), "alp"), 0,
+			       false, O_NONBLOCK);
+	at_be_setup(&b, m.dir, 8);
+	at_prep_pread(&cb, ro, buf, 4, 10);
+	at_set_resfd(&cb, c);
+	cr_expect_eq(at_be_submit1(&b, &cb), 1);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
+	cr_expect_eq(ev.res, 4);
+	cr_expect_eq(buf[0], 10);
+	cr_expect_eq(at_peek(c), 1, "a counter RESFD works through /proc");
+	at_prep_pwrite(&cb, ro, "abcd", 4, 0);
+	cr_expect_eq(at_be_submit1(&b, &cb), -EBADF, "O_RDONLY stays so");
+	op = open(path, O_PATH | O_CLOEXEC);
+	at_prep_pread(&cb, op, buf, 4, 0);
+	cr_expect_eq(at_be_submit1(&b, &cb), -EBADF);
+	close(op);
+	at_prep_pread(&cb, ro, buf, 4, 0);
+	at_set_resfd(&cb, efd);
+	cr_expect_eq(at_be_submit1(&b, &cb), -EINVAL,
+		     "a kernel eventfd cannot be reopened through /proc");
+	at_be_destroy(&b);
+	close(c);
+	close(efd);
+	close(ro);
+	unlink(path);
+	evt_unmount_or_fail(&m);
+}
+
+/* status: one line per context; trace: submissions and completions. */
+Test(aio_life, status_and_trace_show_contexts, .timeout = 60)
+{
+	const char *mnt = evt_shared_mnt();
+	char path[PATH_MAX], buf[65536], line[256];
+	struct at_be b;
+	struct io_event ev;
+	struct iocb cb[2];
+	long long deadline;
+	int p[2], tr;
+	size_t len = 0;
+	ssize_t n;
+
+	tr = open(evt_path(path, sizeof(path), mnt, "trace"),
+		  O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(tr >= 0);
+	at_be_setup(&b, mnt, 7);
+	cr_assert_eq(pipe(p), 0);
+	at_prep_poll(&cb[0], p[0], POLLIN);
+	at_prep_poll(&cb[1], p[1], POLLOUT);
+	cr_assert_eq(at_be_submit1(&b, &cb[0]), 1);
+	cr_assert_eq(at_be_submit1(&b, &cb[1]), 1);
+	at_slurp(evt_path(path, sizeof(path), mnt, "status"), buf, sizeof(buf));
+	snprintf(line, sizeof(line),
+		 "pid=%d form=binary open=1 nr_events=7 "
+		 "inflight=1 ",
+		 (int)getpid());
+	cr_expect(strstr(buf, line), "no '%s' in:\n%s", line, buf);
+	cr_expect(strstr(buf, " poll=1 ") && strstr(buf, " events=1\n"), "%s",
+		  buf);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 5000), 1);
+	at_be_destroy(&b);
+	snprintf(line, sizeof(line), "pid=%d op=poll res=4", (int)getpid());
+	deadline = evt_now_ms() + 5000;
+	buf[0] = '\0';
+	while (!strstr(buf, line) && evt_now_ms() < deadline) {
+		n = read(tr, buf + len, sizeof(buf) - 1 - len);
+		if (n > 0)
+			len += (size_t)n;
+		buf[len] = '\0';
+		if (n <= 0)
+			usleep(5000);
+	}
+	cr_expect(strstr(buf, "aio-submit ctx="), "%s", buf);
+	cr_expect(strstr(buf, "aio-complete ctx="), "%s", buf);
+	cr_expect(strstr(buf, line), "no '%s' in the trace:\n%s", line, buf);
+	close(tr);
+	close(p[0]);
+	close(p[1]);
+}
+
+/*
+ * Security with allow_other: a user acts only on its own descriptors, with
+ * their access modes; aio.txt opens with the user's own credentials.
+ */
+Test(aio_life, other_users_get_no_more_than_they_have, .timeout = 60)
+{
+	static const char *const argv[] = { "-o", "allow_other", NULL };
+	char secret[PATH_MAX], pub[PATH_MAX], name[64], cpath[PATH_MAX];
+	struct evt_mount m;
+	int status, c, s;
+	pid_t child;
+
+	evt_mount_or_skip(&m, argv);
+	at_make_file(secret, sizeof(secret), "/var/tmp", 64); /* 0600 root */
+	at_make_file(pub, sizeof(pub), "/var/tmp", 64);
+	cr_assert_eq(chmod(pub, 0644), 0);
+	c = evt_create_counter(m.dir, evt_unique(name, sizeof(name), "als"), 0,
+			       false, O_NONBLOCK);
+	evt_path(cpath, sizeof(cpath), m.dir, name);
+	cr_assert_eq(chmod(cpath, 0600), 0);
+	child = fork();
+	if (child == 0) {
+		char buf[64], txt[PATH_MAX + 64], rd[256];
+		struct at_be b;
+		struct iocb cb;
+		int ro, t, ok = 0, step = 0;
+		ssize_t n;
+
+		/* The parent's fd 900 (the secret) does not exist here. */
+		s = 900;
+		if (setgid(65534) || setuid(65534))
+			_exit(10);
+		at_be_setup(&b, m.dir, 8);
+		at_prep_pread(&cb, s, buf, 8, 0);
+		/* exit status: the number of the first step that failed */
+		step++;
+		ok = at_be_submit1(&b, &cb) == -EBADF;
+		ro = open(pub, O_RDONLY);
+		at_prep_pwrite(&cb, ro, "XXXX", 4, 0);
+		if (ok && ++step)
+			ok = at_be_submit1(&b, &cb) == -EBADF;
+		at_prep_pread(&cb, ro, buf, 8, 0);
+		if (ok && ++step)
+			ok = at_be_submit1(&b, &cb) == 1;
+		t = open(evt_path(txt, sizeof(txt), m.dir, "aio.txt"), O_RDWR);
+		snprintf(txt, sizeof(txt), "pread %s 0 8\n", secret);
+		if (ok && ++step)
+			ok = t >= 0 && write(t, txt, strlen(txt)) < 0 &&
+			     errno == EACCES;
+		snprintf(txt, sizeof(txt), "pwrite %s 0 XXXX\n", pub);
+		if (ok && ++step)
+			ok = write(t, txt, strlen(txt)) < 0 && errno == EACCES;
+		snprintf(txt, sizeof(txt), "pread %.200s 0 4 resfd=%.60s\n",
+			 pub, name);
+		if (ok && ++step)
+			ok = write(t, txt, strlen(txt)) < 0 && errno == EACCES;
+		snprintf(txt, sizeof(txt), "pread %s 0 4 data=mine\n", pub);
+		if (ok && ++step)
+			ok = write(t, txt, strlen(txt)) == (ssize_t)strlen(txt);
+		if (ok && ++step) {
+			n = read(t, rd, sizeof(rd) - 1);
+			ok = n > 0 && strncmp(rd, "mine pread 4 ", 13) == 0;
+		}
+		_exit(ok ? 0 : step);
+	}
+	cr_assert(child > 0);
+	s = open(secret, O_RDWR | O_CLOEXEC);
+	cr_assert_eq(dup2(s, 900), 900);
+	close(s);
+	s = 900;
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "child status %#x (the step that failed)", status);
+	{
+		char buf[8];
+
+		cr_assert_eq(pread(s, buf, 4, 0), 4);
+		cr_expect_neq(memcmp(buf, "XXXX", 4), 0);
+		cr_expect_eq(at_peek(c), 0, "the counter was not signalled");
+	}
+	close(s);
+	close(c);
+	unlink(secret);
+	unlink(pub);
+	evt_unmount_or_fail(&m);
+}
