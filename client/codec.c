@@ -31,6 +31,9 @@
 
 #include "libevfdfs_i.h"
 
+_Static_assert(EVFDFS_IO_MAX_BYTES == EVFDFS_WIRE_MAX_DATA,
+	       "evfdfs.h's EVFDFS_IO_MAX_BYTES follows the wire format");
+
 static bool range_bad(uint64_t addr, uint64_t len, uint64_t user_max)
 {
 	if (len > KERNEL_MAX_RW)

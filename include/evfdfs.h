@@ -140,6 +140,13 @@ int evfdfs_write(int fd, uint64_t value);
 /* An AIO context: one open of the mount's `aio` control file. */
 struct evfdfs_io_ctx;
 
+/*
+ * The most one read or write request transfers: its data travels in one
+ * record of the control file.  A longer request completes short, with
+ * this many bytes, as Linux cuts a transfer at 0x7ffff000 bytes.
+ */
+#define EVFDFS_IO_MAX_BYTES 1040296u
+
 /**
  * evfdfs_io_setup() - create an AIO context, as io_setup(2).
  * @mnt: the mount point, or NULL for $EVFDFS_MOUNT

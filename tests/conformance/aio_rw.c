@@ -149,7 +149,7 @@ ACONFORM(buffer_and_offset_checks)
 	int efd = b->counter(3, EFD_NONBLOCK);
 	int p[2];
 	struct iovec iov[2];
-	char buf[64];
+	char buf[64], *ro;
 	struct iocb cb;
 
 	cr_assert(pipe2(p, O_CLOEXEC) == 0);
@@ -165,6 +165,16 @@ ACONFORM(buffer_and_offset_checks)
 	one(b, t, ctx, "pwrite NULL 0 bytes", &cb);
 	io_prep_pread(&cb, fd, NULL, 8, 8192);
 	one(b, t, ctx, "pread NULL past EOF", &cb);
+	ro = mmap(NULL, 8192, PROT_READ | PROT_WRITE,
+		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(ro != MAP_FAILED);
+	mprotect(ro + 4096, 4096, PROT_READ);
+	io_prep_pread(&cb, fd, ro + 4096, 8, 0);
+	one(b, t, ctx, "pread into read-only memory", &cb);
+	io_prep_pread(&cb, fd, ro + 4000, 200, 0);
+	one(b, t, ctx, "pread running into read-only memory", &cb);
+	evt_rec(t, "  stored: %s", ro[4095] == aio_pattern(95) ? "yes" : "no");
+	munmap(ro, 8192);
 	io_prep_preadv(&cb, fd, iov, 1025, 0);
 	one(b, t, ctx, "preadv 1025", &cb);
 	io_prep_preadv(&cb, fd, (void *)8, 2, 0);

@@ -31,7 +31,7 @@ static struct iocb prep(uint16_t op, uint64_t buf, uint64_t nbytes)
 	return cb;
 }
 
-Test(wire_encode, setup_record_layout, .timeout = 5)
+Test(wire_encode, setup_record_layout, .timeout = 10)
 {
 	struct evfdfs_wire_setup s;
 	unsigned char raw[16];
@@ -47,7 +47,7 @@ Test(wire_encode, setup_record_layout, .timeout = 5)
 	cr_assert_eq(raw[8], 128);
 }
 
-Test(wire_encode, cancel_record_layout, .timeout = 5)
+Test(wire_encode, cancel_record_layout, .timeout = 10)
 {
 	struct evfdfs_wire_cancel c;
 
@@ -60,7 +60,7 @@ Test(wire_encode, cancel_record_layout, .timeout = 5)
 	cr_assert_eq(c.obj, 0xdeadbeef000ull);
 }
 
-Test(wire_encode, pread_record_is_the_iocb_alone, .timeout = 5)
+Test(wire_encode, pread_record_is_the_iocb_alone, .timeout = 10)
 {
 	struct iocb cb = prep(IOCB_CMD_PREAD, 0x10000, 4096);
 	struct submit_plan p;
@@ -85,7 +85,7 @@ Test(wire_encode, pread_record_is_the_iocb_alone, .timeout = 5)
 	cr_assert_eq(rec[88], 0xa5, "nothing written past the record");
 }
 
-Test(wire_encode, pwrite_carries_its_data_padded, .timeout = 5)
+Test(wire_encode, pwrite_carries_its_data_padded, .timeout = 10)
 {
 	struct iocb cb = prep(IOCB_CMD_PWRITE, 0x10000, 5);
 	struct submit_plan p;
@@ -106,7 +106,7 @@ Test(wire_encode, pwrite_carries_its_data_padded, .timeout = 5)
 	cr_assert_eq(((struct evfdfs_wire_submit *)rec)->hdr.len, 96);
 }
 
-Test(wire_encode, large_write_is_clamped_to_one_record, .timeout = 5)
+Test(wire_encode, large_write_is_clamped_to_one_record, .timeout = 10)
 {
 	struct iocb cb = prep(IOCB_CMD_PWRITE, 0x10000, 64ull << 20);
 	struct submit_plan p;
@@ -119,7 +119,7 @@ Test(wire_encode, large_write_is_clamped_to_one_record, .timeout = 5)
 		      "the largest vectored record fits too");
 }
 
-Test(wire_encode, negative_nbytes_carries_nothing, .timeout = 5)
+Test(wire_encode, negative_nbytes_carries_nothing, .timeout = 10)
 {
 	struct iocb cb = prep(IOCB_CMD_PWRITE, 0x10000, (uint64_t)-1);
 	struct submit_plan p;
@@ -129,7 +129,7 @@ Test(wire_encode, negative_nbytes_carries_nothing, .timeout = 5)
 	cr_assert_eq(p.flags, 0, "EINVAL is the daemon's (step 3)");
 }
 
-Test(wire_encode, range_check_follows_access_ok, .timeout = 5)
+Test(wire_encode, range_check_follows_access_ok, .timeout = 10)
 {
 	/* As measured on the kernel: end <= TASK_SIZE_MAX passes, with the
 	 * length cut at MAX_RW_COUNT first. */
@@ -169,7 +169,7 @@ Test(wire_encode, range_check_follows_access_ok, .timeout = 5)
 	}
 }
 
-Test(wire_encode, preadv_sends_segment_lengths, .timeout = 5)
+Test(wire_encode, preadv_sends_segment_lengths, .timeout = 10)
 {
 	char a[3], b[5];
 	struct iovec iov[2] = { { a, 3 }, { b, 5 } };
@@ -190,7 +190,7 @@ Test(wire_encode, preadv_sends_segment_lengths, .timeout = 5)
 	cr_assert_eq(((struct evfdfs_wire_submit *)rec)->nsegs, 2);
 }
 
-Test(wire_encode, pwritev_data_is_the_sum_of_segments, .timeout = 5)
+Test(wire_encode, pwritev_data_is_the_sum_of_segments, .timeout = 10)
 {
 	char a[3], b[5];
 	struct iovec iov[3] = { { a, 3 }, { NULL, 0 }, { b, 5 } };
@@ -203,7 +203,7 @@ Test(wire_encode, pwritev_data_is_the_sum_of_segments, .timeout = 5)
 	cr_assert_eq(codec_submit_len(3, 8), 88 + 24 + 8);
 }
 
-Test(wire_encode, vectored_failures_at_submission, .timeout = 5)
+Test(wire_encode, vectored_failures_at_submission, .timeout = 10)
 {
 	char a[8];
 	struct iovec neg[2] = { { (void *)0xffff800000000000ull, 5 },
@@ -241,7 +241,7 @@ Test(wire_encode, vectored_failures_at_submission, .timeout = 5)
 	cr_assert_eq(p.nsegs, 0);
 }
 
-Test(wire_encode, other_opcodes_send_the_iocb_alone, .timeout = 5)
+Test(wire_encode, other_opcodes_send_the_iocb_alone, .timeout = 10)
 {
 	static const uint16_t ops[] = { IOCB_CMD_FSYNC,
 					IOCB_CMD_FDSYNC,
@@ -283,7 +283,7 @@ static size_t event_rec(unsigned char *buf, uint64_t obj, int64_t res,
 	return e.hdr.len;
 }
 
-Test(wire_encode, event_records_parse, .timeout = 5)
+Test(wire_encode, event_records_parse, .timeout = 10)
 {
 	unsigned char buf[256];
 	struct io_event ev;
@@ -309,7 +309,7 @@ Test(wire_encode, event_records_parse, .timeout = 5)
 	cr_assert_eq(codec_records_in(buf, 7), 0);
 }
 
-Test(wire_encode, malformed_events_are_einval, .timeout = 5)
+Test(wire_encode, malformed_events_are_einval, .timeout = 10)
 {
 	unsigned char buf[256];
 	struct evfdfs_wire_event *e = (void *)buf;
@@ -410,7 +410,7 @@ ParameterizedTest(bool *pipe_mode, umem, modes, .timeout = 10)
 	umem_force_pipe(false);
 }
 
-Test(umem, user_max_is_the_top_of_user_space, .timeout = 5)
+Test(umem, user_max_is_the_top_of_user_space, .timeout = 10)
 {
 	uint64_t m = umem_user_max();
 
