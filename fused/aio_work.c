@@ -2,7 +2,7 @@
 /*
  * The worker pool: fs->opts.aio_workers threads that run what may block
  * so that the event loop never does.  A worker takes a job (struct sjob)
- * off `todo`, submits its run of requests to the kernel one by one,
+ * off `queued`, submits its run of requests to the kernel one by one,
  * stopping at the first the kernel refuses (A21), or, for aio.txt, opens a
  * path as the caller, and puts the job on `done` and writes done_fd; the
  * loop takes it from there (job_worker_done()).  Workers touch nothing but
@@ -59,13 +59,13 @@ static void *worker_main(void *arg)
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
 	for (;;) {
 		pthread_mutex_lock(&p->lock);
-		while (!p->stop && list_empty(&p->todo))
+		while (!p->stop && list_empty(&p->queued))
 			pthread_cond_wait(&p->cond, &p->lock);
 		if (p->stop) {
 			pthread_mutex_unlock(&p->lock);
 			break;
 		}
-		job = list_entry(p->todo.next, struct sjob, wlink);
+		job = list_entry(p->queued.next, struct sjob, wlink);
 		list_del_init(&job->wlink);
 		pthread_mutex_unlock(&p->lock);
 
@@ -95,7 +95,7 @@ int pool_start(struct aio_pool *p, unsigned int n, void *kctx)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
-	list_init(&p->todo);
+	list_init(&p->queued);
 	list_init(&p->done);
 	p->kctx = kctx;
 	p->done_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -116,7 +116,7 @@ int pool_start(struct aio_pool *p, unsigned int n, void *kctx)
 	return 0;
 }
 
-/* Stop and join the workers; jobs they did not take stay on `todo`. */
+/* Stop and join the workers; jobs they did not take stay on `queued`. */
 void pool_stop(struct aio_pool *p)
 {
 	unsigned int i;
@@ -145,7 +145,7 @@ void pool_stop(struct aio_pool *p)
 void pool_push(struct aio_pool *p, struct sjob *job)
 {
 	pthread_mutex_lock(&p->lock);
-	list_add_tail(&job->wlink, &p->todo);
+	list_add_tail(&job->wlink, &p->queued);
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 }
@@ -158,8 +158,8 @@ struct sjob *pool_pop_done(struct aio_pool *p)
 	if (!p->started) {
 		if (!list_empty(&p->done))
 			job = list_entry(p->done.next, struct sjob, wlink);
-		else if (!list_empty(&p->todo))
-			job = list_entry(p->todo.next, struct sjob, wlink);
+		else if (!list_empty(&p->queued))
+			job = list_entry(p->queued.next, struct sjob, wlink);
 		if (job)
 			list_del_init(&job->wlink);
 		return job;

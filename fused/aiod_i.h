@@ -177,7 +177,7 @@ struct aiod_ctx {
  * accepted or the first record's errno (A21).
  */
 struct sjob {
-	struct list_head wlink; /* pool todo/done lists */
+	struct list_head wlink; /* pool queued/done lists */
 	fuse_req_t req;
 	struct aiod_ctx *ctx;
 	pid_t pid;
@@ -199,7 +199,7 @@ struct sjob {
 };
 
 /*
- * The worker pool.  The loop hands a job over (todo), a worker does what
+ * The worker pool.  The loop hands a job over (queued), a worker does what
  * its run asks, hands it back (done) and writes done_fd, which the loop
  * watches.  While a job is with a worker the loop does not touch it.
  */
@@ -208,11 +208,11 @@ struct aio_pool {
 	unsigned int nthreads;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct list_head todo; /* protected by lock */
-	struct list_head done; /* protected by lock */
-	bool stop;	       /* protected by lock */
-	void *kctx;	       /* read-only after aiod_init() */
-	int done_fd;	       /* eventfd; written by workers, read by loop */
+	struct list_head queued; /* protected by lock */
+	struct list_head done;	 /* protected by lock */
+	bool stop;		 /* protected by lock */
+	void *kctx;		 /* read-only after aiod_init() */
+	int done_fd;		 /* eventfd; written by workers, read by loop */
 	bool started;
 };
 

@@ -424,6 +424,16 @@ uint64_t at_peek(int fd)
 	return strtoull(p + strlen("eventfd-count:"), NULL, 16);
 }
 
+uint64_t at_wait_count(int fd, uint64_t want)
+{
+	long long deadline = evt_now_ms() + 10000;
+	uint64_t v;
+
+	while ((v = at_peek(fd)) < want && evt_now_ms() < deadline)
+		usleep(2000);
+	return v;
+}
+
 void at_slurp(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -112,6 +112,13 @@ void at_make_file(char *path, size_t len, const char *dir, size_t size);
  * a kernel eventfd, the value xattr for a counter). */
 uint64_t at_peek(int fd);
 
+/*
+ * Wait (10 s at most) until @fd's count is at least @want: closing a
+ * context is a FUSE RELEASE, which the kernel sends after close(2) has
+ * returned.  Returns the count.
+ */
+uint64_t at_wait_count(int fd, uint64_t want);
+
 /* Text of @path (e.g. MNT/status) into @buf. */
 void at_slurp(const char *path, char *buf, size_t len);
 

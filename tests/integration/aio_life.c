@@ -337,7 +337,7 @@ Test(aio_life, other_users_get_no_more_than_they_have, .timeout = 60)
 		step++;
 		ok = at_be_submit1(&b, &cb) == -EBADF;
 		ro = open(pub, O_RDONLY);
-		at_prep_pwrite(&cb, ro, "XXXX", 4, 0);
+		at_prep_pwrite(&cb, ro, "EVIL", 4, 0);
 		if (ok && ++step)
 			ok = at_be_submit1(&b, &cb) == -EBADF;
 		at_prep_pread(&cb, ro, buf, 8, 0);
@@ -348,7 +348,7 @@ Test(aio_life, other_users_get_no_more_than_they_have, .timeout = 60)
 		if (ok && ++step)
 			ok = t >= 0 && write(t, txt, strlen(txt)) < 0 &&
 			     errno == EACCES;
-		snprintf(txt, sizeof(txt), "pwrite %s 0 XXXX\n", pub);
+		snprintf(txt, sizeof(txt), "pwrite %s 0 EVIL\n", pub);
 		if (ok && ++step)
 			ok = write(t, txt, strlen(txt)) < 0 && errno == EACCES;
 		snprintf(txt, sizeof(txt), "pread %.200s 0 4 resfd=%.60s\n",
@@ -376,7 +376,7 @@ Test(aio_life, other_users_get_no_more_than_they_have, .timeout = 60)
 		char buf[8];
 
 		cr_assert_eq(pread(s, buf, 4, 0), 4);
-		cr_expect_neq(memcmp(buf, "XXXX", 4), 0);
+		cr_expect_neq(memcmp(buf, "EVIL", 4), 0);
 		cr_expect_eq(at_peek(c), 0, "the counter was not signalled");
 	}
 	close(s);

@@ -436,13 +436,8 @@ Test(aio_order, blocking_empty_counter_read_completes_later, .timeout = 30)
 	at_set_resfd(&cb, efd);
 	cr_assert_eq(at_be_submit1(&b, &cb), 1);
 	at_be_destroy(&b);
-	{
-		long long deadline = evt_now_ms() + 10000;
-
-		while (at_peek(efd) == 0 && evt_now_ms() < deadline)
-			usleep(2000);
-	}
-	cr_expect_eq(at_peek(efd), 1, "closing completed it (and signalled)");
+	cr_expect_eq(at_wait_count(efd, 1), 1,
+		     "closing completed it (and signalled)");
 	cr_expect_eq(at_peek(c), 0);
 	close(c);
 	close(efd);

@@ -216,17 +216,6 @@ Test(aio_poll, cancel_matches_kernel, .timeout = 60)
 	at_compare(evt_shared_mnt(), cancel_case, NULL);
 }
 
-/* Wait (bounded) until @fd's count is at least @want; the count. */
-static uint64_t wait_count(int fd, uint64_t want)
-{
-	long long deadline = evt_now_ms() + 10000;
-	uint64_t v;
-
-	while ((v = at_peek(fd)) < want && evt_now_ms() < deadline)
-		usleep(2000);
-	return v;
-}
-
 /*
  * A17: destroying a context cancels its pending POLLs, and their RESFD is
  * signalled.  The mount's RELEASE arrives after close(2) returns (FUSE
@@ -249,7 +238,7 @@ static void destroy_case(struct at_be *b, struct evt_transcript *t, void *arg)
 	rec_submit(t, "POLL on a counter, RESFD eventfd", b, &cb2);
 	at_be_destroy(b);
 	evt_rec(t, "resfd after destroy: %llu",
-		(unsigned long long)wait_count(efd, 2));
+		(unsigned long long)at_wait_count(efd, 2));
 	close(c);
 	close(efd);
 	close(p[0]);
@@ -280,7 +269,7 @@ Test(aio_poll, close_signals_a_counter_resfd, .timeout = 30)
 	cr_assert_eq(at_be_submit1(&b, &cb), 1);
 	cr_expect_eq(at_peek(c), 0);
 	at_be_destroy(&b);
-	cr_expect_eq(wait_count(c, 1), 1);
+	cr_expect_eq(at_wait_count(c, 1), 1);
 	close(c);
 	close(p[0]);
 	close(p[1]);
