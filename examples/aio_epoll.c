@@ -173,7 +173,8 @@ int main(int argc, char **argv)
 				/* Lines written apart may arrive together. */
 				for (char *p = buf, *nl; (nl = strchr(p, '\n'));
 				     p = nl + 1) {
-					printf("pipe: %.*s\n", (int)(nl - p), p);
+					printf("pipe: %.*s\n", (int)(nl - p),
+					       p);
 					lines++;
 				}
 				continue;

@@ -156,7 +156,7 @@ struct handle {
 		struct {
 			char rest[COUNTER_TEXT_LINE_MAX];
 			uint8_t len;
-			uint64_t val;	/* the value that line carries */
+			uint64_t val; /* the value that line carries */
 		} text;
 		struct trace_sub *trace;
 		struct aiod_ctx *aio;
