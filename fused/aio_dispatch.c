@@ -701,27 +701,12 @@ static int read_try(struct waiter *w)
 void aiod_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 {
 	struct aiod_ctx *ctx = h->u.aio;
-	struct waiter *w;
 
 	if (!ctx->text && !ctx->setup) {
 		fuse_reply_err(req, EINVAL); /* io_getevents on no context */
 		return;
 	}
-	w = waiter_new(req, h, W_AIO_READ, read_try, size);
-	if (!w) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (read_try(w) == 0) {
-		waiter_free(w);
-		return;
-	}
-	if (flags & O_NONBLOCK) {
-		waiter_free(w);
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	waitq_park(&ctx->rq, w);
+	waitq_read(&ctx->rq, req, h, W_AIO_READ, read_try, size, flags);
 }
 
 /**

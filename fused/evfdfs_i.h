@@ -253,6 +253,9 @@ struct waiter *waiter_new(fuse_req_t req, struct handle *h,
 			  size_t size);
 void waiter_free(struct waiter *w);
 void waitq_park(struct waitq *wq, struct waiter *w);
+void waitq_read(struct waitq *wq, fuse_req_t req, struct handle *h,
+		enum waiter_kind kind, waiter_try_fn try, size_t size,
+		int flags);
 bool waitq_run(struct waitq *wq);
 void waitq_abort(struct waitq *wq, int err);
 unsigned int waitq_count(const struct waitq *wq, enum waiter_kind kind);

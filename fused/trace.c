@@ -186,22 +186,8 @@ void trace_release(struct handle *h)
  */
 void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 {
-	struct waiter *w = waiter_new(req, h, W_TRACE_READ, trace_try, size);
-
-	if (!w) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (trace_try(w) == 0) {
-		waiter_free(w);
-		return;
-	}
-	if (flags & O_NONBLOCK) {
-		waiter_free(w);
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	waitq_park(&h->fs->trace_wq, w);
+	waitq_read(&h->fs->trace_wq, req, h, W_TRACE_READ, trace_try, size,
+		   flags);
 }
 
 unsigned int trace_poll(struct handle *h)

@@ -16,6 +16,7 @@
  * last thing a handler does with the request.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 
 #include "evfdfs_i.h"
@@ -75,6 +76,35 @@ void waitq_park(struct waitq *wq, struct waiter *w)
 	list_add_tail(&w->link, &wq->list);
 	/* May call waiter_interrupted() at once: w is gone after this. */
 	fuse_req_interrupt_func(w->req, waiter_interrupted, w);
+}
+
+/**
+ * waitq_read() - serve a read now if @try can, else fail it with EAGAIN
+ * (O_NONBLOCK) or park it on @wq: the whole life of a blocking read of a
+ * stream (trace, AIO completions).
+ * Valid replies: whatever @try sends, fuse_reply_err (EAGAIN, ENOMEM; EINTR
+ * later if interrupted); or parks.
+ */
+void waitq_read(struct waitq *wq, fuse_req_t req, struct handle *h,
+		enum waiter_kind kind, waiter_try_fn try, size_t size,
+		int flags)
+{
+	struct waiter *w = waiter_new(req, h, kind, try, size);
+
+	if (!w) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if (try(w) == 0) {
+		waiter_free(w);
+		return;
+	}
+	if (flags & O_NONBLOCK) {
+		waiter_free(w);
+		fuse_reply_err(req, EAGAIN);
+		return;
+	}
+	waitq_park(wq, w);
 }
 
 /*
