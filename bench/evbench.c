@@ -8,9 +8,10 @@
  * These machines are noisy from one run to the next, so every figure is
  * taken in the same round as its references, round after round, and what
  * is reported is the median over the rounds of each figure and of each
- * per-round ratio.  A ratio is a speed: ops/s over the reference's ops/s,
- * or, for a latency figure, the reference's p50 over this p50; above 1 is
- * faster than the reference.
+ * per-round ratio.  A ratio is a speed: the reference's p50 over this
+ * p50, above 1 is faster than the reference (the evfdfs rows also give
+ * their ops/s over barefuse's in the notes: a mean, which the machine's
+ * other tenants move more).
  *
  * Figures (the sections of issue 5):
  *   pingpong    blocking ping-pong over two counters (ping, pong): two
@@ -541,6 +542,7 @@ int main(int argc, char *argv[])
 		}
 	}
 
+	loadavg(cx.load_start, sizeof(cx.load_start));
 	for (r = 0; r < cx.runs; r++) {
 		fprintf(stderr, "evbench: round %d/%d\n", r + 1, cx.runs);
 		if (section_on(&cx, "pingpong"))
@@ -557,6 +559,7 @@ int main(int argc, char *argv[])
 		run_waiters(&cx);
 	}
 
+	loadavg(cx.load_end, sizeof(cx.load_end));
 	bad = print_table(&cx, stdout);
 	if (cx.out) {
 		f = fopen(cx.out, "we");

@@ -57,6 +57,7 @@ struct ctx {
 	long long load_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
+	char load_start[64], load_end[64]; /* /proc/loadavg */
 	/* results */
 	struct group groups[MAXGROUPS];
 	int ngroups;
@@ -75,6 +76,7 @@ int read_u64(int fd, uint64_t *v);
 void path_of(const struct ctx *cx, int bk, const char *name, char *buf,
 	     size_t len);
 char task_state(pid_t pid, pid_t tid);
+void loadavg(char *buf, size_t len);
 
 /*
  * A channel: one direction of traffic.  Kernel eventfd: one descriptor

@@ -145,6 +145,20 @@ void chan_close(struct chan *c)
 	c->own = false;
 }
 
+/* The first three fields of /proc/loadavg, or "?". */
+void loadavg(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	double a, b, c;
+
+	if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	else
+		snprintf(buf, len, "?");
+	if (f)
+		fclose(f);
+}
+
 /* State letter of a task: 'S' sleeping, 'R' running, ... */
 char task_state(pid_t pid, pid_t tid)
 {
