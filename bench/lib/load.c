@@ -2,12 +2,16 @@
 /*
  * Section 6, the counter round trip while buffered I/O is in flight: the
  * same ping-pong (two threads) on the kernel, barefuse and evfdfs, first on
- * an idle machine, then next to a process that keeps rewriting a 1 GiB
- * (quick: 64 MiB) unlinked file in /var/tmp with plain buffered writes.
- * The writer makes dirty pages, writeback and reclaim, and takes one CPU:
- * what a loaded machine does to a FUSE round trip.  (The AIO variant, the
- * same load submitted through evfdfs's control file, comes with the AIO
- * side.)
+ * an idle machine, then next to a process that keeps writing 1 GiB
+ * (quick: 64 MiB) to an unlinked file in /var/tmp with plain buffered
+ * writes, then fdatasync()s it and starts again.  Without the sync a
+ * machine with this much memory would never write the data back while we
+ * measure (the dirty thresholds are gigabytes, the expiry 30 s), and the
+ * "load" would be a memcpy; with it, the kernel's writeback, the block
+ * layer and the disk's interrupts run next to the round trips, and the
+ * writer takes a CPU while it copies: what a loaded machine does to a FUSE
+ * round trip.  (The AIO variant, the same load submitted through evfdfs's
+ * control file, comes with the AIO side.)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,8 +30,8 @@ struct load_shm {
 	_Atomic long long written;
 };
 
-/* Rewrite a 1 GiB (or smaller) unlinked file with buffered writes, from
- * the start each time, until killed. */
+/* Write @bytes to an unlinked file with buffered writes, sync, truncate,
+ * again, until killed. */
 static void load_writer(const char *dir, long long bytes, struct load_shm *shm)
 {
 	size_t chunk = 1 << 20;
@@ -46,7 +50,7 @@ static void load_writer(const char *dir, long long bytes, struct load_shm *shm)
 				_exit(1);
 			atomic_fetch_add(&shm->written, (long long)chunk);
 		}
-		if (ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET))
+		if (fdatasync(fd) || ftruncate(fd, 0) || lseek(fd, 0, SEEK_SET))
 			_exit(1);
 	}
 }
