@@ -169,6 +169,12 @@ long pingpong(const struct ctx *cx, int bk, int mode, long iters, int64_t *lat,
 	long ret;
 	int status;
 
+	/* A failed earlier run may have left a value behind. */
+	ret = chan_drain(cx, bk, "ping");
+	if (!ret)
+		ret = chan_drain(cx, bk, "pong");
+	if (ret)
+		return ret;
 	ret = chan_open(cx, bk, "ping", 0, &ping);
 	if (ret)
 		return ret;
@@ -235,6 +241,9 @@ static long nonblock(const struct ctx *cx, int bk, int variant, long iters,
 	int ret;
 
 	*elapsed = 0;
+	ret = chan_drain(cx, bk, "c0");
+	if (ret)
+		return ret;
 	ret = chan_open(cx, bk, "c0", O_NONBLOCK, &c);
 	if (ret)
 		return ret;
@@ -354,6 +363,9 @@ static long pollwake(const struct ctx *cx, int bk, int variant, long iters,
 		ret = -errno;
 		goto out_unmap;
 	}
+	ret = chan_drain(cx, bk, "c1");
+	if (ret)
+		goto out_close_ready;
 	ret = chan_open(cx, bk, "c1", 0, &c);
 	if (ret)
 		goto out_close_ready;
@@ -516,7 +528,7 @@ int main(int argc, char *argv[])
 		cx.load_bytes = 1LL << 30;
 		cx.wait_n[0] = 1000;
 		cx.wait_n[1] = 10000;
-		cx.wait_runs = 3;
+		cx.wait_runs = 5;
 	}
 	if (iters > 0) /* for profiling: the same count everywhere */
 		cx.pp_iters = cx.nb_iters = cx.poll_iters = cx.load_iters =

@@ -91,6 +91,7 @@ int chan_open(const struct ctx *cx, int bk, const char *name, int flags,
 	      struct chan *c);
 int chan_reopen(const struct ctx *cx, int bk, const char *name,
 		const struct chan *base, struct chan *c);
+int chan_drain(const struct ctx *cx, int bk, const char *name);
 void chan_close(struct chan *c);
 
 /*
