@@ -25,7 +25,13 @@
  *   waiters     N readers blocked at once on one semaphore counter, one
  *               write of N releases them all: release time, daemon memory
  *               per waiter (VmRSS and Pss), daemon thread count
- *   load        ping-pong round trip next to a buffered writer in /var/tmp
+ *   aio         4 KiB reads through kernel AIO and through the mount's
+ *               control file: one at a time, one at a time with the
+ *               completion seen through epoll on the RESFD counter, and
+ *               32 per submit
+ *   load        ping-pong round trip next to a buffered writer in /var/tmp,
+ *               then next to the same writes submitted as AIO through
+ *               evfdfs
  *
  * Usage: evbench [-q] [-r RUNS] [-o FILE] [-s SECTIONS]
  *                [--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID]
@@ -441,7 +447,7 @@ static void usage(const char *prog)
 		"[--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID] "
 		"[--load-dir DIR] [-n ITERS]\n"
 		"  SECTIONS: comma-separated of pingpong,nonblock,poll,"
-		"waiters,load (default: all)\n",
+		"waiters,aio,load (default: all)\n",
 		prog);
 }
 
@@ -516,6 +522,7 @@ int main(int argc, char *argv[])
 		cx.nb_iters = 3000;
 		cx.poll_iters = 150;
 		cx.load_iters = 1000;
+		cx.aio_iters = 400;
 		cx.load_bytes = 64LL << 20;
 		cx.wait_n[0] = 100;
 		cx.wait_n[1] = 1000;
@@ -525,6 +532,7 @@ int main(int argc, char *argv[])
 		cx.nb_iters = 50000;
 		cx.poll_iters = 2000;
 		cx.load_iters = 10000;
+		cx.aio_iters = 5000;
 		cx.load_bytes = 1LL << 30;
 		cx.wait_n[0] = 1000;
 		cx.wait_n[1] = 10000;
@@ -532,7 +540,7 @@ int main(int argc, char *argv[])
 	}
 	if (iters > 0) /* for profiling: the same count everywhere */
 		cx.pp_iters = cx.nb_iters = cx.poll_iters = cx.load_iters =
-			iters;
+			cx.aio_iters = iters;
 	signal(SIGPIPE, SIG_IGN);
 
 	/* evfdfs counters are made here (barefuse has its files fixed). */
@@ -563,6 +571,8 @@ int main(int argc, char *argv[])
 			run_nonblock(&cx);
 		if (section_on(&cx, "poll"))
 			run_poll(&cx);
+		if (section_on(&cx, "aio"))
+			run_aio(&cx);
 		if (section_on(&cx, "load"))
 			run_load(&cx);
 	}

@@ -53,7 +53,7 @@ struct ctx {
 	const char *out;
 	const char *load_dir;
 	/* sizes, per round */
-	long pp_iters, nb_iters, poll_iters, load_iters;
+	long pp_iters, nb_iters, poll_iters, load_iters, aio_iters;
 	long long load_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
@@ -114,11 +114,14 @@ double median(double *v, int n);
 void summarize(int64_t *lat, long n, double elapsed, struct sample *s);
 int print_table(const struct ctx *cx, FILE *f);
 
-/* The sections: evbench.c (1-3), waiters.c (4), load.c (6). */
+/* The sections: evbench.c (1-3), waiters.c (4), aio.c (5), load.c (6). */
 enum pp_mode { PP_THREADS, PP_PROCS, PP_SHARED };
 long pingpong(const struct ctx *cx, int bk, int mode, long iters, int64_t *lat,
 	      double *elapsed);
 void run_waiters(struct ctx *cx);
+void run_aio(struct ctx *cx);
 void run_load(struct ctx *cx);
+void load_aio_writer(const struct ctx *cx, long long bytes,
+		     _Atomic long long *written) __attribute__((noreturn));
 
 #endif /* EVBENCH_H */

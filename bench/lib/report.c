@@ -196,12 +196,13 @@ int print_table(const struct ctx *cx, FILE *f)
 		}
 	}
 	fprintf(f,
-		"\nops/s: round trips, calls or readers released per second; "
-		"p50/p99: one of them, in us\n"
-		"(release rows: the whole release).  vs bare / vs kern: p50 "
-		"speed relative to barefuse /\n"
-		"the kernel eventfd in the same round, median over the rounds.  "
-		"AIO rows: not yet measured\n(evbench has no AIO workload "
-		"yet).\n");
+		"\nops/s: round trips, calls, batches or readers released per "
+		"second; p50/p99: one of\n"
+		"them, in us (release rows: the whole release).  vs bare / vs "
+		"kern: p50 speed relative\n"
+		"to barefuse / the kernel (its eventfd; for the AIO rows, "
+		"io_submit and io_getevents)\n"
+		"in the same round, median over the rounds; above 1 is "
+		"faster.\n");
 	return bad;
 }
