@@ -39,6 +39,7 @@ struct row {
 /* One line of the table per backend, under one heading. */
 struct group {
 	const char *what;
+	int section; /* the table is in section order */
 	enum merit merit;
 	struct row rows[NBK];
 	bool used[NBK];
@@ -57,6 +58,7 @@ struct ctx {
 	long long load_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
+	int section;			   /* the section running (1-6) */
 	char load_start[64], load_end[64]; /* /proc/loadavg */
 	/* results */
 	struct group groups[MAXGROUPS];

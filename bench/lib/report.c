@@ -25,6 +25,7 @@ struct group *group_get(struct ctx *cx, const char *what, enum merit merit)
 	if (cx->ngroups == MAXGROUPS)
 		abort(); /* a programming error: raise MAXGROUPS */
 	cx->groups[cx->ngroups].what = what;
+	cx->groups[cx->ngroups].section = cx->section;
 	cx->groups[cx->ngroups].merit = merit;
 	return &cx->groups[cx->ngroups++];
 }
@@ -146,8 +147,12 @@ int print_table(const struct ctx *cx, FILE *f)
 		cx->load_end);
 	fprintf(f, "%-38s %-9s %11s %9s %9s %8s %8s  %s\n", "what", "backend",
 		"ops/s", "p50 us", "p99 us", "vs bare", "vs kern", "notes");
-	for (gi = 0; gi < cx->ngroups; gi++) {
-		const struct group *g = &cx->groups[gi];
+	for (gi = 0; gi < cx->ngroups * 7; gi++) {
+		/* Section by section, each in the order its groups came. */
+		const struct group *g = &cx->groups[gi % cx->ngroups];
+
+		if (g->section != gi / cx->ngroups)
+			continue;
 		bool first = true;
 
 		for (bk = 0; bk < NBK; bk++) {
