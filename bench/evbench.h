@@ -39,6 +39,7 @@ struct row {
 /* One line of the table per backend, under one heading. */
 struct group {
 	const char *what;
+	int section; /* the table is in section order */
 	enum merit merit;
 	struct row rows[NBK];
 	bool used[NBK];
@@ -53,10 +54,12 @@ struct ctx {
 	const char *out;
 	const char *load_dir;
 	/* sizes, per round */
-	long pp_iters, nb_iters, poll_iters, load_iters;
+	long pp_iters, nb_iters, poll_iters, load_iters, aio_iters;
 	long long load_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
+	int section;			   /* the section running (1-6) */
+	char load_start[64], load_end[64]; /* /proc/loadavg */
 	/* results */
 	struct group groups[MAXGROUPS];
 	int ngroups;
@@ -75,6 +78,7 @@ int read_u64(int fd, uint64_t *v);
 void path_of(const struct ctx *cx, int bk, const char *name, char *buf,
 	     size_t len);
 char task_state(pid_t pid, pid_t tid);
+void loadavg(char *buf, size_t len);
 
 /*
  * A channel: one direction of traffic.  Kernel eventfd: one descriptor
@@ -89,6 +93,7 @@ int chan_open(const struct ctx *cx, int bk, const char *name, int flags,
 	      struct chan *c);
 int chan_reopen(const struct ctx *cx, int bk, const char *name,
 		const struct chan *base, struct chan *c);
+int chan_drain(const struct ctx *cx, int bk, const char *name);
 void chan_close(struct chan *c);
 
 /*
@@ -111,11 +116,14 @@ double median(double *v, int n);
 void summarize(int64_t *lat, long n, double elapsed, struct sample *s);
 int print_table(const struct ctx *cx, FILE *f);
 
-/* The sections: evbench.c (1-3), waiters.c (4), load.c (6). */
+/* The sections: evbench.c (1-3), waiters.c (4), aio.c (5), load.c (6). */
 enum pp_mode { PP_THREADS, PP_PROCS, PP_SHARED };
 long pingpong(const struct ctx *cx, int bk, int mode, long iters, int64_t *lat,
 	      double *elapsed);
 void run_waiters(struct ctx *cx);
+void run_aio(struct ctx *cx);
 void run_load(struct ctx *cx);
+void load_aio_writer(const struct ctx *cx, long long bytes,
+		     _Atomic long long *written) __attribute__((noreturn));
 
 #endif /* EVBENCH_H */

@@ -8,6 +8,7 @@
 #   bench/run.sh quick   every figure, small sizes (well under a minute)
 #
 # Extra arguments go to evbench (-s pingpong,poll to run some sections).
+# EVFDFS_BIN=path runs another build of the daemon (to measure a change).
 # Whatever happens (failure, ^C, the time limit), the mounts are taken down
 # and the daemons and the benchmark are killed: the trap does it, and a
 # time limit holds even when the benchmark is stuck in a FUSE request
@@ -16,6 +17,7 @@ set -u
 mode=${1:-full}
 shift || true
 B=${B:-build}
+evfdfs_bin=${EVFDFS_BIN:-$B/evfdfs} # another build of the daemon, to compare
 case "$mode" in
 full) limit=${EVBENCH_LIMIT:-1200} args=() ;;
 quick) limit=${EVBENCH_LIMIT:-58} args=(-q) ;;
@@ -25,7 +27,7 @@ quick) limit=${EVBENCH_LIMIT:-58} args=(-q) ;;
 	;;
 esac
 
-for f in "$B/evfdfs" "$B/bench/barefuse" "$B/bench/evbench"; do
+for f in "$evfdfs_bin" "$B/bench/barefuse" "$B/bench/evbench"; do
 	if [ ! -x "$f" ]; then
 		echo "bench: $f missing (run make first)" >&2
 		exit 1
@@ -70,7 +72,7 @@ trap 'exit 130' INT TERM
 mkdir "$tmp/bare" "$tmp/evfdfs" || exit 1
 "$B/bench/barefuse" -f "$tmp/bare" 2>"$tmp/bare.log" &
 bpid=$!
-"$B/evfdfs" -f "$tmp/evfdfs" 2>"$tmp/evfdfs.log" &
+"$evfdfs_bin" -f "$tmp/evfdfs" 2>"$tmp/evfdfs.log" &
 epid=$!
 
 # Wait (bounded) for both mounts; fail at once if a daemon dies.

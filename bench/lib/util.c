@@ -135,6 +135,24 @@ int chan_reopen(const struct ctx *cx, int bk, const char *name,
 	return chan_open(cx, bk, name, 0, c);
 }
 
+/* Empty a FUSE counter (kernel objects and pipes are new every time). */
+int chan_drain(const struct ctx *cx, int bk, const char *name)
+{
+	struct chan c;
+	uint64_t v;
+	int ret;
+
+	if (bk == BK_KERNEL || bk == BK_PIPE)
+		return 0;
+	ret = chan_open(cx, bk, name, O_NONBLOCK, &c);
+	if (ret)
+		return ret;
+	while ((ret = read_u64(c.rfd, &v)) == 0)
+		;
+	chan_close(&c);
+	return ret == -EAGAIN ? 0 : ret;
+}
+
 void chan_close(struct chan *c)
 {
 	if (!c->own)
@@ -143,6 +161,20 @@ void chan_close(struct chan *c)
 	if (c->wfd != c->rfd)
 		close(c->wfd);
 	c->own = false;
+}
+
+/* The first three fields of /proc/loadavg, or "?". */
+void loadavg(char *buf, size_t len)
+{
+	FILE *f = fopen("/proc/loadavg", "re");
+	double a, b, c;
+
+	if (f && fscanf(f, "%lf %lf %lf", &a, &b, &c) == 3)
+		snprintf(buf, len, "%.2f %.2f %.2f", a, b, c);
+	else
+		snprintf(buf, len, "?");
+	if (f)
+		fclose(f);
 }
 
 /* State letter of a task: 'S' sleeping, 'R' running, ... */

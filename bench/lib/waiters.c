@@ -164,6 +164,9 @@ static int waiters(const struct ctx *cx, int bk, unsigned int n,
 		ret = -ENOMEM;
 		goto out_free;
 	}
+	ret = chan_drain(cx, bk, "sem");
+	if (ret)
+		goto out_free;
 	ret = chan_open(cx, bk, "sem", 0, &c);
 	if (ret)
 		goto out_free;
