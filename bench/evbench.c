@@ -512,7 +512,7 @@ int main(int argc, char *argv[])
 		}
 	}
 	if (!cx.runs)
-		cx.runs = cx.quick ? 3 : 5;
+		cx.runs = cx.quick ? 3 : 7;
 	if (cx.runs < 1 || cx.runs > MAXRUNS) {
 		fprintf(stderr, "evbench: 1 <= runs <= %d\n", MAXRUNS);
 		return 2;
