@@ -43,12 +43,12 @@ trap 'exit 130' INT TERM
 
 # mount NAME CMD...: mount a daemon on $tmp/m-NAME, echo its pid.
 mount_daemon() {
-	local name=$1 m="$tmp/m-$1" i
+	local name=$1 m="$tmp/m-$1" _
 	shift
 	mkdir -p "$m"
 	"$@" -f "$m" 2>"$tmp/$name.log" &
 	pids+=($!)
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		grep -q " $m " /proc/mounts && return 0
 		sleep 0.05
 	done
@@ -76,7 +76,7 @@ echo "per FUSE request, median of $rounds rounds ($iters iterations each):"
 printf '%-10s %-9s %8s %8s %9s %8s %8s\n' section daemon "cpu us" "ctxsw" syscalls reads epolls
 for s in "${sections[@]}"; do
 	for d in barefuse evfdfs; do : >"$tmp/$s.$d"; done
-	for r in $(seq "$rounds"); do
+	for _ in $(seq "$rounds"); do
 		for d in barefuse evfdfs; do
 			pid=$bpid
 			[ $d = evfdfs ] && pid=$epid
@@ -132,7 +132,7 @@ for d in barefuse evfdfs; do
 	callgrind_control -z "$pid" >/dev/null 2>&1
 	workload $d pingpong
 	callgrind_control -d "$pid" >/dev/null 2>&1
-	for i in $(seq 100); do # the dump is written after the answer
+	for _ in $(seq 100); do # the dump is written after the answer
 		grep -qs '^totals:' "$tmp"/cg-$d.out.* && break
 		sleep 0.1
 	done

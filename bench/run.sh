@@ -45,11 +45,11 @@ unmount() {
 }
 
 stop_pid() {
-	local p=$1 i
+	local p=$1 _
 	[ -n "$p" ] || return 0
 	kill -0 "$p" 2>/dev/null || return 0
 	kill -TERM "$p" 2>/dev/null
-	for i in $(seq 50); do
+	for _ in $(seq 50); do
 		kill -0 "$p" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -76,12 +76,12 @@ bpid=$!
 epid=$!
 
 # Wait (bounded) for both mounts; fail at once if a daemon dies.
-for i in $(seq 100); do
+for _ in $(seq 100); do
 	ok=1
 	for m in "$tmp/bare" "$tmp/evfdfs"; do
 		grep -q " $m " /proc/mounts || ok=0
 	done
-	[ $ok = 1 ] && break
+	[ "$ok" = 1 ] && break
 	if ! kill -0 "$bpid" 2>/dev/null || ! kill -0 "$epid" 2>/dev/null; then
 		echo "bench: a daemon exited before mounting" >&2
 		cat "$tmp/bare.log" "$tmp/evfdfs.log" >&2
@@ -89,7 +89,7 @@ for i in $(seq 100); do
 	fi
 	sleep 0.05
 done
-if [ $ok != 1 ]; then
+if [ "$ok" != 1 ]; then
 	echo "bench: mounts did not come up" >&2
 	exit 1
 fi
