@@ -33,9 +33,12 @@
  *               then next to the same writes submitted as AIO through
  *               evfdfs
  *
- * Usage: evbench [-q] [-r RUNS] [-o FILE] [-s SECTIONS]
+ * Usage: evbench [-q] [-r RUNS] [-o FILE] [-s SECTIONS] [-n ITERS]
  *                [--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID]
- * Exit status: 0 when every figure was measured and is positive and finite.
+ *                [--load-dir DIR]
+ * -q: quick sizes; -n: the same iteration count for every figure (for
+ * profiling).  Exit status: 0 when every figure was measured and is
+ * positive and finite.
  */
 #include <errno.h>
 #include <fcntl.h>
