@@ -35,7 +35,7 @@
  *
  * Usage: evbench [-q] [-r RUNS] [-o FILE] [-s SECTIONS] [-n ITERS]
  *                [--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID]
- *                [--load-dir DIR]
+ *                [--load-dir DIR] [--aio-dir DIR]
  * -q: quick sizes; -n: the same iteration count for every figure (for
  * profiling).  Exit status: 0 when every figure was measured and is
  * positive and finite.
@@ -448,7 +448,7 @@ static void usage(const char *prog)
 	fprintf(stderr,
 		"usage: %s [-q] [-r RUNS] [-o FILE] [-s SECTIONS] "
 		"[--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID] "
-		"[--load-dir DIR] [-n ITERS]\n"
+		"[--load-dir DIR] [--aio-dir DIR] [-n ITERS]\n"
 		"  SECTIONS: comma-separated of pingpong,nonblock,poll,"
 		"waiters,aio,load (default: all)\n",
 		prog);
@@ -467,9 +467,11 @@ int main(int argc, char *argv[])
 		{ "evfdfs-pid", required_argument, NULL, 'E' },
 		{ "load-dir", required_argument, NULL, 'l' },
 		{ "iters", required_argument, NULL, 'n' },
+		{ "aio-dir", required_argument, NULL, 'a' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct ctx cx = { .load_dir = "/var/tmp" };
+	static struct ctx cx = { .load_dir = "/var/tmp",
+				 .aio_dir = "/dev/shm" };
 	const char *names[] = { "ping", "pong", "sem", "c0", "c1", "c2", "c3" };
 	long iters = 0;
 	int opt, r, bad;
@@ -508,6 +510,9 @@ int main(int argc, char *argv[])
 			break;
 		case 'n':
 			iters = atol(optarg);
+			break;
+		case 'a':
+			cx.aio_dir = optarg;
 			break;
 		default:
 			usage(argv[0]);

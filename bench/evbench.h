@@ -52,7 +52,8 @@ struct ctx {
 	pid_t dpid[NBK];      /* their daemons, 0 if unknown */
 	const char *sections; /* NULL: all */
 	const char *out;
-	const char *load_dir;
+	const char *load_dir; /* section 6's writer: a disk */
+	const char *aio_dir;  /* section 5's file: tmpfs */
 	/* sizes, per round */
 	long pp_iters, nb_iters, poll_iters, load_iters, aio_iters;
 	long long load_bytes;

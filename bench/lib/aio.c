@@ -3,9 +3,9 @@
  * Section 5, AIO: the same requests through the kernel (libaio's
  * io_submit and io_getevents) and through an evfdfs mount's control file
  * (libevfdfs's evfdfs_io_*, libaio's own iocbs).  The target is a 1 MiB
- * unlinked file in /var/tmp, read 4 KiB at a time at rotating offsets, so
- * every read is served from the page cache: what is measured is the path
- * of a request, not the disk.
+ * unlinked file on tmpfs (/dev/shm), read 4 KiB at a time at rotating
+ * offsets, so every read is served from memory: what is measured is the
+ * path of a request, not a disk.
  *
  *   variant 0  one 4 KiB read: submit, then getevents(1) blocks for it
  *   variant 1  one 4 KiB read naming a counter as its RESFD: submit,
@@ -157,7 +157,7 @@ static long measure_aio_read(const struct ctx *cx, int bk, int variant,
 	uint64_t v;
 	long j;
 
-	fd = data_file(cx->load_dir);
+	fd = data_file(cx->aio_dir);
 	if (fd < 0)
 		return fd;
 	ret = actx_setup(cx, bk, AIO_BATCH * 2, &a);
