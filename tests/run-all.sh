@@ -44,10 +44,16 @@ for s in "${suites[@]}"; do
 	total_pass=$((total_pass + passing))
 	total_fail=$((total_fail + failing))
 	total_skip=$((total_skip + skipped))
-	if [ "$rc" -ne 0 ] || [ -z "$syn" ]; then
+	# A test worker's leak report comes after its result was sent, so
+	# Criterion counts it passed and exits 0: the log is what tells.
+	sanitizer=$(grep -cE 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$log")
+	if [ "$rc" -ne 0 ] || [ -z "$syn" ] || [ "$sanitizer" -ne 0 ]; then
 		bad=1
-		echo "run-all: suite $s exited with status $rc" >&2
+		echo "run-all: suite $s exited with status $rc," \
+			"$sanitizer sanitizer report(s)" >&2
 		[ -z "$syn" ] && tail -30 "$log" >&2
+		[ "$sanitizer" -ne 0 ] &&
+			grep -A12 -E 'ERROR: [A-Za-z]+Sanitizer|runtime error:' "$log" | head -60 >&2
 		[ "$failing" -eq 0 ] && total_fail=$((total_fail + 1))
 	fi
 	rm -f "$log"
