@@ -110,7 +110,8 @@ int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid)
 	ctx->setup = true;
 	ctx->pid = pid;
 	if (trace_on(ad->fs))
-		trace_emit(ad->fs, "aio-setup ctx=%llu pid=%d nr_events=%u",
+		trace_emit(ad->fs, ctx->owner,
+			   "aio-setup ctx=%llu pid=%d nr_events=%u",
 			   (unsigned long long)ctx->id, (int)pid, nr_events);
 	return 0;
 }
@@ -246,7 +247,8 @@ void areq_complete(struct areq *a, int64_t res)
 			   (unsigned long long)ctx->id);
 	}
 	if (trace_on(fs))
-		trace_emit(fs, "aio-complete ctx=%llu pid=%d op=%s res=%lld",
+		trace_emit(fs, ctx->owner,
+			   "aio-complete ctx=%llu pid=%d op=%s res=%lld",
 			   (unsigned long long)ctx->id, (int)a->pid,
 			   aiod_opname(a->op), (long long)res);
 	if (a->rcn) {
@@ -338,7 +340,8 @@ int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid)
 		if (tag ? !a->tag || strcmp(a->tag, tag) : a->obj != obj)
 			continue;
 		if (trace_on(ad->fs))
-			trace_emit(ad->fs, "aio-cancel ctx=%llu pid=%d op=poll",
+			trace_emit(ad->fs, ctx->owner,
+				   "aio-cancel ctx=%llu pid=%d op=poll",
 				   (unsigned long long)ctx->id, (int)pid);
 		if (a->route == RT_SELF) {
 			if (!a->watching)
@@ -524,6 +527,7 @@ int aiod_open(struct handle *h, bool text)
 		return -ENOMEM;
 	ctx->ad = ad;
 	ctx->h = h;
+	ctx->owner = h->owner;
 	ctx->id = ad->next_ctx_id++;
 	ctx->text = text;
 	list_init(&ctx->events);
@@ -532,7 +536,8 @@ int aiod_open(struct handle *h, bool text)
 	list_add_tail(&ctx->link, &ad->ctxs);
 	h->u.aio = ctx;
 	if (trace_on(h->fs))
-		trace_emit(h->fs, "aio-open ctx=%llu handle=%llu form=%s",
+		trace_emit(h->fs, ctx->owner,
+			   "aio-open ctx=%llu handle=%llu form=%s",
 			   (unsigned long long)ctx->id,
 			   (unsigned long long)h->id, text ? "text" : "binary");
 	return 0;
@@ -571,7 +576,8 @@ void aiod_release(struct handle *h)
 	h->u.aio = NULL;
 	ctx->h = NULL;
 	if (trace_on(h->fs))
-		trace_emit(h->fs, "aio-release ctx=%llu inflight=%u events=%u",
+		trace_emit(h->fs, ctx->owner,
+			   "aio-release ctx=%llu inflight=%u events=%u",
 			   (unsigned long long)ctx->id, ctx->inflight,
 			   ctx->nevents);
 	if (ctx->setup)
@@ -789,8 +795,11 @@ unsigned int aiod_poll(struct handle *h)
 	return mask;
 }
 
-static void status_ctx(struct sbuf *sb, const struct aiod_ctx *ctx)
+static void status_ctx(struct sbuf *sb, const struct cred *reader,
+		       const struct aiod_ctx *ctx)
 {
+	if (!cred_may(reader, ctx->owner, MAY_READ))
+		return;
 	sbuf_printf(sb,
 		    "aio ctx=%llu handle=%llu pid=%d form=%s open=%d "
 		    "nr_events=%u inflight=%u pread=%u pwrite=%u fsync=%u "
@@ -805,7 +814,7 @@ static void status_ctx(struct sbuf *sb, const struct aiod_ctx *ctx)
 		    ctx->by_op[IOCB_CMD_PWRITEV], ctx->nevents);
 }
 
-void aiod_status(struct evfdfs *fs, struct sbuf *sb)
+void aiod_status(struct evfdfs *fs, const struct cred *reader, struct sbuf *sb)
 {
 	struct aiod *ad = fs->aio;
 	struct list_head *pos;
@@ -817,7 +826,7 @@ void aiod_status(struct evfdfs *fs, struct sbuf *sb)
 		    ad->kslots, AIOD_KAIO_NR - AIOD_KAIO_SIGNAL,
 		    ad->pool.nthreads, ad->buf_bytes);
 	list_for_each (pos, &ad->ctxs)
-		status_ctx(sb, list_entry(pos, struct aiod_ctx, link));
+		status_ctx(sb, reader, list_entry(pos, struct aiod_ctx, link));
 	list_for_each (pos, &ad->dying)
-		status_ctx(sb, list_entry(pos, struct aiod_ctx, link));
+		status_ctx(sb, reader, list_entry(pos, struct aiod_ctx, link));
 }

@@ -73,7 +73,8 @@ void job_trace(const struct sjob *job, uint16_t op, int res)
 	struct evfdfs *fs = job->ctx->ad->fs;
 
 	if (trace_on(fs))
-		trace_emit(fs, "aio-submit ctx=%llu pid=%d op=%s res=%d%s",
+		trace_emit(fs, job->ctx->owner,
+			   "aio-submit ctx=%llu pid=%d op=%s res=%d%s",
 			   (unsigned long long)job->ctx->id, (int)job->pid,
 			   aiod_opname(op), res, job->ctx->text ? " text" : "");
 }
@@ -202,7 +203,8 @@ static void self_read(struct areq *a)
 		cnode_watch(cn, &a->wt);
 		a->watching = true;
 		if (trace_on(fs))
-			trace_emit(fs, "park %s pid=%d op=aio-read",
+			trace_emit(fs, cnode_perm(cn),
+				   "park %s pid=%d op=aio-read",
 				   cn->name ? cn->name : "(unlinked)",
 				   (int)a->pid);
 		return;
@@ -210,7 +212,8 @@ static void self_read(struct areq *a)
 	counter_read(&cn->c, &val);
 	cn->wake_key |= POLLOUT;
 	if (trace_on(fs))
-		trace_emit(fs, "read %s pid=%d val=%llu count=%llu aio",
+		trace_emit(fs, cnode_perm(cn),
+			   "read %s pid=%d val=%llu count=%llu aio",
 			   cn->name ? cn->name : "(unlinked)", (int)a->pid,
 			   (unsigned long long)val,
 			   (unsigned long long)cn->c.count);

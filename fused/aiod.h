@@ -30,6 +30,6 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 unsigned int aiod_poll(struct handle *h);
 
 /* status file lines for every context */
-void aiod_status(struct evfdfs *fs, struct sbuf *sb);
+void aiod_status(struct evfdfs *fs, const struct cred *reader, struct sbuf *sb);
 
 #endif /* EVFDFS_AIOD_H */

@@ -154,7 +154,9 @@ struct aiod_ctx {
 	struct aiod *ad;
 	struct handle *h; /* NULL once closed */
 	uint64_t id;
-	pid_t pid; /* the opener */
+	pid_t pid;	   /* the opener */
+	struct perm owner; /* the opener's user: status and trace show the
+			    * context to them and root only */
 	bool text;
 	bool setup;
 	uint32_t nr_events;

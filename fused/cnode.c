@@ -76,7 +76,8 @@ void handle_notify(struct handle *h, unsigned int key)
 	h->ph = NULL;
 	h->poll_events = 0;
 	if (h->kind != H_TRACE && trace_on(h->fs))
-		trace_emit(h->fs, "notify %s handle=%llu key=%s",
+		trace_emit(h->fs, handle_perm(h),
+			   "notify %s handle=%llu key=%s",
 			   h->cn ? label(h->cn) : "-",
 			   (unsigned long long)h->id, key_name(key));
 	fuse_lowlevel_notify_poll(ph);
@@ -156,8 +157,9 @@ void cnode_signal(struct cnode *cn, pid_t pid)
 	counter_signal(&cn->c);
 	cn->wake_key |= POLLIN;
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "signal %s pid=%d count=%llu", label(cn),
-			   (int)pid, (unsigned long long)cn->c.count);
+		trace_emit(cn->fs, cnode_perm(cn),
+			   "signal %s pid=%d count=%llu", label(cn), (int)pid,
+			   (unsigned long long)cn->c.count);
 	cnode_changed(cn);
 }
 
@@ -168,8 +170,8 @@ int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid)
 	cn->c.count = val;
 	cn->wake_key |= POLLIN | POLLOUT;
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "set %s pid=%d count=%llu", label(cn),
-			   (int)pid, (unsigned long long)val);
+		trace_emit(cn->fs, cnode_perm(cn), "set %s pid=%d count=%llu",
+			   label(cn), (int)pid, (unsigned long long)val);
 	cnode_changed(cn);
 	return 0;
 }
@@ -178,8 +180,8 @@ void cnode_set_semaphore(struct cnode *cn, bool on, pid_t pid)
 {
 	cn->c.semaphore = on;
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "set %s pid=%d semaphore=%d", label(cn),
-			   (int)pid, on);
+		trace_emit(cn->fs, cnode_perm(cn), "set %s pid=%d semaphore=%d",
+			   label(cn), (int)pid, on);
 }
 
 /* ---- reads ---------------------------------------------------------- */
@@ -229,8 +231,9 @@ static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
 			len = size;
 	}
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "read %s pid=%d val=%llu count=%llu%s",
-			   label(cn), (int)pid, (unsigned long long)val,
+		trace_emit(cn->fs, cnode_perm(cn),
+			   "read %s pid=%d val=%llu count=%llu%s", label(cn),
+			   (int)pid, (unsigned long long)val,
 			   (unsigned long long)cn->c.count,
 			   text ? " text" : "");
 	notify_pollers(cn, POLLOUT); /* E17, before the reply */
@@ -245,9 +248,9 @@ static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
 		 */
 		counter_unread(&cn->c, val);
 		if (trace_on(cn->fs))
-			trace_emit(cn->fs, "refused %s pid=%d val=%llu",
-				   label(cn), (int)pid,
-				   (unsigned long long)val);
+			trace_emit(cn->fs, cnode_perm(cn),
+				   "refused %s pid=%d val=%llu", label(cn),
+				   (int)pid, (unsigned long long)val);
 		return 0;
 	}
 	if (text && line[len - 1] != '\n') {
@@ -274,7 +277,8 @@ void cnode_text_release(struct handle *h)
 	h->u.text.len = 0;
 	cn->wake_key |= POLLIN;
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "unread %s val=%llu count=%llu", label(cn),
+		trace_emit(cn->fs, cnode_perm(cn),
+			   "unread %s val=%llu count=%llu", label(cn),
 			   (unsigned long long)h->u.text.val,
 			   (unsigned long long)cn->c.count);
 	cnode_changed(cn);
@@ -295,8 +299,8 @@ static int read_try(struct waiter *w)
 	int ret = read_now(w->h, w->req, w->size, w->pid);
 
 	if (ret == 0 && trace_on(w->h->fs))
-		trace_emit(w->h->fs, "wake %s pid=%d", label(w->h->cn),
-			   (int)w->pid);
+		trace_emit(w->h->fs, cnode_perm(w->h->cn), "wake %s pid=%d",
+			   label(w->h->cn), (int)w->pid);
 	return ret;
 }
 
@@ -304,8 +308,8 @@ static void park(struct cnode *cn, fuse_req_t req, struct waiter *w,
 		 const char *what)
 {
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "park %s pid=%d op=%s", label(cn),
-			   (int)w->pid, what);
+		trace_emit(cn->fs, cnode_perm(cn), "park %s pid=%d op=%s",
+			   label(cn), (int)w->pid, what);
 	waitq_park(&cn->wq, w);
 	(void)req;
 }
@@ -355,17 +359,18 @@ static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 		return ret;
 	counter_write(&cn->c, val);
 	if (trace_on(cn->fs))
-		trace_emit(cn->fs, "write %s pid=%d val=%llu count=%llu",
-			   label(cn), (int)pid, (unsigned long long)val,
+		trace_emit(cn->fs, cnode_perm(cn),
+			   "write %s pid=%d val=%llu count=%llu", label(cn),
+			   (int)pid, (unsigned long long)val,
 			   (unsigned long long)cn->c.count);
 	/* Even for 0 (E25, E27); before the reply. */
 	notify_pollers(cn, POLLIN);
 	if (fuse_reply_write(req, sizeof(val))) {
 		cn->c.count -= val; /* the caller never saw it succeed */
 		if (trace_on(cn->fs))
-			trace_emit(cn->fs, "refused %s pid=%d val=%llu",
-				   label(cn), (int)pid,
-				   (unsigned long long)val);
+			trace_emit(cn->fs, cnode_perm(cn),
+				   "refused %s pid=%d val=%llu", label(cn),
+				   (int)pid, (unsigned long long)val);
 		return 0;
 	}
 	cn->wake_key |= POLLIN;
@@ -377,8 +382,8 @@ static int write_try(struct waiter *w)
 	int ret = write_now(w->h->cn, w->req, w->val, w->pid);
 
 	if (ret == 0 && trace_on(w->h->fs))
-		trace_emit(w->h->fs, "wake %s pid=%d", label(w->h->cn),
-			   (int)w->pid);
+		trace_emit(w->h->fs, cnode_perm(w->h->cn), "wake %s pid=%d",
+			   label(w->h->cn), (int)w->pid);
 	return ret;
 }
 
@@ -435,7 +440,7 @@ static int text_write_try(struct waiter *w)
 		cn->wake_key |= POLLIN;
 		w->next++;
 		if (trace_on(cn->fs))
-			trace_emit(cn->fs,
+			trace_emit(cn->fs, cnode_perm(cn),
 				   "write %s pid=%d val=%llu count=%llu text",
 				   label(cn), (int)w->pid,
 				   (unsigned long long)val,

@@ -104,6 +104,27 @@ struct watcher {
 	void (*wake)(struct watcher *wt, unsigned int key);
 };
 
+/* cred.c: who asks (from a FUSE request) and what a thing allows. */
+struct cred {
+	uid_t uid;
+	gid_t gid;
+	gid_t *groups; /* supplementary groups, malloc'ed */
+	int ngroups;
+};
+
+/* The owner and permission bits of a counter, or of an AIO context. */
+struct perm {
+	mode_t mode;
+	uid_t uid;
+	gid_t gid;
+};
+
+#define MAY_READ 4u
+#define MAY_WRITE 2u
+
+bool cred_may(const struct cred *c, struct perm p, unsigned int mask);
+void cred_free(struct cred *c);
+
 /* A counter: one eventfd, reachable as NAME and text/NAME. */
 struct cnode {
 	struct list_head all;			 /* fs->counters, in id order */
@@ -124,6 +145,13 @@ struct cnode {
 	struct timespec atime, mtime, ctime;
 	bool busy; /* inside cnode_changed() */
 };
+
+static inline struct perm cnode_perm(const struct cnode *cn)
+{
+	return (struct perm){ .mode = cn->mode,
+			      .uid = cn->uid,
+			      .gid = cn->gid };
+}
 
 enum handle_kind {
 	H_COUNTER, /* NAME: binary eventfd semantics */
@@ -147,6 +175,7 @@ struct handle {
 	unsigned int
 		poll_events; /* interest of the pollers since the last notify */
 	int open_flags;
+	struct perm owner; /* the opener's: an AIO context is theirs alone */
 	union {
 		struct {
 			char *buf;
@@ -196,6 +225,12 @@ struct evfdfs {
 static inline struct evfdfs *evfdfs_from_req(fuse_req_t req)
 {
 	return fuse_req_userdata(req);
+}
+
+/* What a handle's events are about: its counter, else its opener's. */
+static inline struct perm handle_perm(const struct handle *h)
+{
+	return h->cn ? cnode_perm(h->cn) : h->owner;
 }
 
 static inline struct handle *handle_of(const struct fuse_file_info *fi)
@@ -281,15 +316,16 @@ void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
 
 /* trace.c: the live event stream */
 bool trace_on(const struct evfdfs *fs);
-void trace_emit(struct evfdfs *fs, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-int trace_open(struct evfdfs *fs, struct handle *h);
+void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader);
 void trace_release(struct handle *h);
 void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags);
 unsigned int trace_poll(struct handle *h);
 
 /* status.c: the snapshot file */
-int status_snapshot(struct evfdfs *fs, char **buf, size_t *len);
+int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,
+		    size_t *len);
 
 /* ops.c */
 extern const struct fuse_lowlevel_ops evfdfs_ops;

@@ -323,7 +323,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 		goto out;
 	}
 	if (trace_on(fs))
-		trace_emit(fs, "create %s pid=%d", name, (int)ctx->pid);
+		trace_emit(fs, cnode_perm(cn), "create %s pid=%d", name,
+			   (int)ctx->pid);
 	reply_counter_entry(req, cn, parent == INO_TEXTDIR);
 	return;
 out:
@@ -351,7 +352,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		goto out;
 	}
 	if (trace_on(fs))
-		trace_emit(fs, "unlink %s pid=%d", name,
+		trace_emit(fs, cnode_perm(cn), "unlink %s pid=%d", name,
 			   (int)fuse_req_ctx(req)->pid);
 	fs_unlink(fs, cn);
 out:
@@ -405,7 +406,7 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fs_unlink(fs, victim);
 	ret = fs_rename(fs, cn, newname);
 	if (ret == 0 && trace_on(fs))
-		trace_emit(fs, "rename %s pid=%d to=%s", name,
+		trace_emit(fs, cnode_perm(cn), "rename %s pid=%d to=%s", name,
 			   (int)fuse_req_ctx(req)->pid, newname);
 out:
 	fuse_reply_err(req, -ret);
@@ -446,9 +447,11 @@ static void op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	fuse_reply_err(req, EPERM);
 }
 
-static struct handle *handle_new(struct evfdfs *fs, enum handle_kind kind,
+static struct handle *handle_new(fuse_req_t req, enum handle_kind kind,
 				 int flags)
 {
+	struct evfdfs *fs = evfdfs_from_req(req);
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	struct handle *h = calloc(1, sizeof(*h));
 
 	if (!h)
@@ -457,8 +460,33 @@ static struct handle *handle_new(struct evfdfs *fs, enum handle_kind kind,
 	h->fs = fs;
 	h->id = fs->next_handle_id++;
 	h->open_flags = flags;
+	h->owner =
+		(struct perm){ .mode = 0400, .uid = ctx->uid, .gid = ctx->gid };
 	list_init(&h->link);
 	return h;
+}
+
+/*
+ * Who sent @req, with its supplementary groups (read by libfuse from
+ * /proc/PID/task/TID/status).  If they cannot be read (the caller is
+ * gone, or /proc is not there) the groups are left empty: a narrower view,
+ * never a wider one.
+ */
+static int cred_from_req(fuse_req_t req, struct cred *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int n, got;
+
+	*c = (struct cred){ .uid = ctx->uid, .gid = ctx->gid };
+	n = fuse_req_getgroups(req, 0, NULL);
+	if (n <= 0)
+		return 0;
+	c->groups = calloc((size_t)n, sizeof(*c->groups));
+	if (!c->groups)
+		return -ENOMEM;
+	got = fuse_req_getgroups(req, n, c->groups);
+	c->ngroups = got < 0 ? 0 : got < n ? got : n;
+	return 0;
 }
 
 /*
@@ -545,6 +573,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	struct evfdfs *fs = evfdfs_from_req(req);
 	uint32_t open_flags = STREAM_FLAGS;
 	struct handle *h = NULL;
+	struct cred reader;
 	struct cnode *cn;
 	bool text = false;
 	int ret = 0;
@@ -555,27 +584,34 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		ret = -EISDIR;
 		goto out;
 	case INO_STATUS:
-		h = handle_new(fs, H_STATUS, fi->flags);
+		h = handle_new(req, H_STATUS, fi->flags);
 		if (!h) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		ret = status_snapshot(fs, &h->u.status.buf, &h->u.status.len);
+		ret = cred_from_req(req, &reader);
+		if (ret == 0)
+			ret = status_snapshot(fs, &reader, &h->u.status.buf,
+					      &h->u.status.len);
+		cred_free(&reader);
 		open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH; /* seekable */
 		list_add_tail(&h->link, &fs->handles_other);
 		break;
 	case INO_TRACE:
-		h = handle_new(fs, H_TRACE, fi->flags);
+		h = handle_new(req, H_TRACE, fi->flags);
 		if (!h) {
 			ret = -ENOMEM;
 			goto out;
 		}
-		ret = trace_open(fs, h);
+		ret = cred_from_req(req, &reader);
+		if (ret == 0)
+			ret = trace_open(fs, h, &reader);
+		cred_free(&reader);
 		list_add_tail(&h->link, &fs->handles_other);
 		break;
 	case INO_AIO:
 	case INO_AIOTXT:
-		h = handle_new(fs, ino == INO_AIO ? H_AIO : H_AIOTXT,
+		h = handle_new(req, ino == INO_AIO ? H_AIO : H_AIOTXT,
 			       fi->flags);
 		if (!h) {
 			ret = -ENOMEM;
@@ -590,7 +626,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			ret = -ENOENT;
 			goto out;
 		}
-		h = handle_new(fs, text ? H_TEXT : H_COUNTER, fi->flags);
+		h = handle_new(req, text ? H_TEXT : H_COUNTER, fi->flags);
 		if (!h) {
 			ret = -ENOMEM;
 			goto out;

@@ -66,7 +66,17 @@ static bool cnode_visible(const struct cnode *cn)
 	return cn->name || cn->refs;
 }
 
-int status_snapshot(struct evfdfs *fs, char **buf, size_t *len)
+static bool shown(const struct cnode *cn, const struct cred *reader)
+{
+	return cnode_visible(cn) && cred_may(reader, cnode_perm(cn), MAY_READ);
+}
+
+/*
+ * The snapshot as @reader may see it: only the counters it could read
+ * (cred.c), and only its own AIO contexts unless it is root.
+ */
+int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,
+		    size_t *len)
 {
 	struct sbuf sb = { .cap = 4096 };
 	struct list_head *pos;
@@ -76,12 +86,12 @@ int status_snapshot(struct evfdfs *fs, char **buf, size_t *len)
 	if (!sb.p)
 		return -ENOMEM;
 	list_for_each (pos, &fs->counters)
-		n += cnode_visible(list_entry(pos, struct cnode, all));
+		n += shown(list_entry(pos, struct cnode, all), reader);
 	sbuf_printf(&sb, "evfdfs %s counters=%u\n", EVFDFS_VERSION, n);
 	list_for_each (pos, &fs->counters) {
 		struct cnode *cn = list_entry(pos, struct cnode, all);
 
-		if (!cnode_visible(cn))
+		if (!shown(cn, reader))
 			continue;
 		sbuf_printf(&sb,
 			    "counter %s id=%llu count=%llu semaphore=%d "
@@ -98,7 +108,7 @@ int status_snapshot(struct evfdfs *fs, char **buf, size_t *len)
 			    cnode_pollers(cn));
 	}
 	if (fs->aio)
-		aiod_status(fs, &sb);
+		aiod_status(fs, reader, &sb);
 	if (sb.err) {
 		free(sb.p);
 		return sb.err;

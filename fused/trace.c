@@ -8,6 +8,11 @@
  * the gap is.  With no subscriber, trace_on() is false and callers skip the
  * formatting altogether.
  *
+ * Each event is about something with an owner and permission bits (a
+ * counter, an AIO context); a subscriber gets it only if the user who
+ * opened the trace could read that thing (cred.c), so that with allow_other
+ * nobody learns through the trace what a counter they may not read holds.
+ *
  * Line format: SEQ SECONDS.MICROS EVENT [NAME] key=value...
  */
 #include <errno.h>
@@ -25,9 +30,11 @@
 struct trace_sub {
 	struct list_head link; /* fs->trace_subs */
 	struct handle *h;
-	char *buf; /* ring of cap bytes */
+	struct cred reader; /* who opened it */
+	char *buf;	    /* ring of cap bytes */
 	size_t cap, head, len;
 	uint64_t dropped; /* events lost since the last read */
+	bool got;	  /* trace_emit(): this event is for this reader */
 };
 
 bool trace_on(const struct evfdfs *fs)
@@ -114,7 +121,7 @@ static int trace_try(struct waiter *w)
 	return 0;
 }
 
-void trace_emit(struct evfdfs *fs, const char *fmt, ...)
+void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 {
 	char line[TRACE_LINE_MAX];
 	struct list_head *pos;
@@ -142,16 +149,24 @@ void trace_emit(struct evfdfs *fs, const char *fmt, ...)
 		     : (int)(sizeof(line) - (size_t)n - 2);
 	line[n++] = '\n';
 
-	list_for_each (pos, &fs->trace_subs)
-		sub_append(list_entry(pos, struct trace_sub, link), line,
-			   (size_t)n);
+	list_for_each (pos, &fs->trace_subs) {
+		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+
+		s->got = cred_may(&s->reader, about, MAY_READ);
+		if (s->got)
+			sub_append(s, line, (size_t)n);
+	}
 	waitq_run(&fs->trace_wq);
-	list_for_each (pos, &fs->trace_subs)
-		handle_notify(list_entry(pos, struct trace_sub, link)->h,
-			      POLLIN);
+	list_for_each (pos, &fs->trace_subs) {
+		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+
+		if (s->got)
+			handle_notify(s->h, POLLIN);
+	}
 }
 
-int trace_open(struct evfdfs *fs, struct handle *h)
+/* Takes over @reader's groups. */
+int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader)
 {
 	struct trace_sub *s = calloc(1, sizeof(*s));
 
@@ -163,6 +178,9 @@ int trace_open(struct evfdfs *fs, struct handle *h)
 		free(s);
 		return -ENOMEM;
 	}
+	s->reader = *reader;
+	reader->groups = NULL;
+	reader->ngroups = 0;
 	s->h = h;
 	h->u.trace = s;
 	list_add_tail(&s->link, &fs->trace_subs);
@@ -174,6 +192,7 @@ void trace_release(struct handle *h)
 	struct trace_sub *s = h->u.trace;
 
 	list_del_init(&s->link);
+	cred_free(&s->reader);
 	free(s->buf);
 	free(s);
 	h->u.trace = NULL;

@@ -58,7 +58,7 @@ static void waiter_interrupted(fuse_req_t req, void *data)
 	(void)req;
 	list_del_init(&w->link);
 	if (trace_on(fs))
-		trace_emit(fs, "interrupt %s pid=%d",
+		trace_emit(fs, handle_perm(w->h), "interrupt %s pid=%d",
 			   w->h->cn ? (w->h->cn->name ? w->h->cn->name
 						      : "(unlinked)")
 				    : "-",
