@@ -6,10 +6,12 @@
  * error (ENOTCONN/ECONNABORTED, bounded), and a lazy unmount cleans up
  * the dead mount.  Each test has a private mount.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -164,4 +166,99 @@ INTEG_TEST(daemon, killed_daemon_fails_clients_and_lazy_unmount_cleans_up, 90)
 	snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", m->dir);
 	cr_assert_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
 	after_daemon(m, false);
+}
+
+/* The daemon's pid, found by the mount point in its command line. */
+static pid_t find_daemon(const char *dir)
+{
+	char path[300], cmd[PATH_MAX * 2];
+	struct dirent *e;
+	pid_t pid = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && !pid && (e = readdir(d))) {
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		cmd[n] = '\0';
+		/* argv[0] is the daemon; one of the others is @dir */
+		for (char *a = cmd + strlen(cmd) + 1; a < cmd + n;
+		     a += strlen(a) + 1)
+			if (strstr(cmd, "evfdfs") && strcmp(a, dir) == 0)
+				pid = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return pid;
+}
+
+/*
+ * Mounted the way /etc/fstab and mount(8) do it: mount(8) runs
+ * mount.fuse3, which starts the daemon with a source argument, the mount
+ * point and "-o" options of its own, and the daemon goes to the
+ * background.  The type here is "fuse" with the program's path before the
+ * '#', because mount(8) runs its helper with a PATH of its own, where a
+ * "fuse.evfdfs" type would look for "evfdfs" (README: after make install).
+ */
+INTEG_TEST(daemon, mounts_through_mount_fuse3, 60)
+{
+	char dir[] = "/tmp/evfdfs-mount8-XXXXXX";
+	char daemon[PATH_MAX], abs[PATH_MAX], cmd[3 * PATH_MAX], out[4096];
+	const char *b = getenv("B") && *getenv("B") ? getenv("B") : "build";
+	long long deadline;
+	bool mounted, gone = false;
+	uint64_t v = 0;
+	pid_t pid;
+	int fd, rc, st = 0;
+
+	if (evt_sh("command -v mount.fuse3 || test -x /sbin/mount.fuse3", out,
+		   sizeof(out)) != 0)
+		cr_skip_test("mount.fuse3 is not installed (package fuse3)");
+	snprintf(daemon, sizeof(daemon), "%s/evfdfs", b);
+	cr_assert(realpath(daemon, abs), "%s: %s", daemon, strerror(errno));
+	cr_assert(mkdtemp(dir));
+	snprintf(cmd, sizeof(cmd),
+		 "mount -t fuse '%s#evfdfs' %s -o allow_other", abs, dir);
+	rc = evt_sh(cmd, out, sizeof(out));
+	mounted = integ_is_mounted(dir);
+	cr_expect_eq(rc, 0, "%s: %s", cmd, out);
+	cr_expect(mounted, "%s did not mount: %s", cmd, out);
+	pid = mounted ? find_daemon(dir) : 0;
+	cr_expect_gt(pid, 0, "no daemon with %s in its command line", dir);
+	if (mounted) {
+		fd = evt_create_counter(dir, "fstab", 5, false, 0);
+		cr_expect_eq(integ_read_u64(fd, &v), 0);
+		cr_expect_eq(v, 5);
+		close(fd);
+		snprintf(cmd, sizeof(cmd), "fusermount3 -u %s", dir);
+		cr_expect_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+		/*
+		 * The daemon went to the background, and this test process
+		 * is the subreaper (integ_init), so it is our child now.
+		 */
+		deadline = evt_now_ms() + INTEG_WAIT_MS;
+		while (pid > 0 && !gone && evt_now_ms() < deadline) {
+			gone = waitpid(pid, &st, WNOHANG) == pid;
+			if (!gone)
+				usleep(5000);
+		}
+		cr_expect(gone, "the daemon stayed after the unmount");
+		cr_expect(gone && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+			  "the daemon ended with status %#x", st);
+		if (integ_is_mounted(dir)) {
+			snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", dir);
+			evt_sh(cmd, out, sizeof(out));
+		}
+	}
+	rmdir(dir);
 }
