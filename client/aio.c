@@ -125,6 +125,7 @@ int ctx_sub_add(struct evfdfs_io_ctx *ctx, struct sub *s)
 	*pp = s;
 	ctx->nsubs++;
 	ctx->nparks += s->parks;
+	ctx->evbytes += s->evsize;
 	return 0;
 }
 
@@ -149,6 +150,7 @@ void ctx_sub_drop_seq(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t seq)
 		*pp = s->next;
 		ctx->nsubs--;
 		ctx->nparks -= s->parks;
+		ctx->evbytes -= s->evsize;
 		sub_free(s);
 		return;
 	}
@@ -188,6 +190,7 @@ struct sub *ctx_sub_take(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t data,
 	*best = s->next;
 	ctx->nsubs--;
 	ctx->nparks -= s->parks;
+	ctx->evbytes -= s->evsize;
 	return s;
 }
 
@@ -258,6 +261,34 @@ static int take_event(struct evfdfs_io_ctx *ctx, const void *rec, size_t len,
 }
 
 /*
+ * Make the read buffer big enough for every event in flight (at least
+ * RBUF_MIN, at most one record's worth), so that one read collects a whole
+ * batch: each further read is another FUSE round trip, and a poll before
+ * it one more.  It only grows.  Returns 0 or -ENOMEM.
+ */
+static int rbuf_fit(struct evfdfs_io_ctx *ctx)
+{
+	size_t want = ctx->evbytes;
+	void *p;
+
+	if (want < RBUF_MIN)
+		want = RBUF_MIN;
+	if (want > EVFDFS_WIRE_MAX_RECORD)
+		want = EVFDFS_WIRE_MAX_RECORD;
+	want = (want + 4095) & ~(size_t)4095;
+	if (ctx->rbuf && want <= ctx->rbuf_size)
+		return 0;
+	if (want < ctx->rbuf_size)
+		want = ctx->rbuf_size;
+	if (posix_memalign(&p, 4096, want))
+		return ctx->rbuf ? 0 : -ENOMEM; /* the old one still works */
+	free(ctx->rbuf);
+	ctx->rbuf = p;
+	ctx->rbuf_size = want;
+	return 0;
+}
+
+/*
  * ctx_read_events() - one non-blocking read of the control file into the
  * backlog; ctx->lock held.  Returns the number of events read, or -errno
  * (-EAGAIN: none ready).
@@ -273,13 +304,9 @@ int ctx_read_events(struct evfdfs_io_ctx *ctx)
 	int ret, count = 0;
 
 	for (;;) {
-		if (!ctx->rbuf) {
-			void *p;
-
-			if (posix_memalign(&p, 4096, ctx->rbuf_size))
-				return -ENOMEM;
-			ctx->rbuf = p;
-		}
+		ret = rbuf_fit(ctx);
+		if (ret)
+			return ret;
 		n = read(ctx->fd, ctx->rbuf, ctx->rbuf_size);
 		if (n >= 0)
 			break;

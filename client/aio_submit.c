@@ -186,6 +186,31 @@ static bool may_park(const struct evfdfs_io_ctx *ctx, const struct iocb *cb)
 	return !S_ISREG(stx.stx_mode) && !S_ISBLK(stx.stx_mode);
 }
 
+/*
+ * The most the EVENT record of @cb can take: a read's carries up to
+ * min(length, EVFDFS_WIRE_MAX_DATA) bytes.  Sizes the reads of events
+ * (ctx_read_events()); too much only costs buffer room.
+ */
+static uint32_t event_room(const struct iocb *cb, const struct iovec *iov)
+{
+	uint64_t len = 0;
+	unsigned int i;
+
+	if (cb->aio_lio_opcode == IOCB_CMD_PREAD) {
+		len = cb->aio_nbytes;
+	} else if (cb->aio_lio_opcode == IOCB_CMD_PREADV && iov) {
+		for (i = 0; i < cb->aio_nbytes && len < EVFDFS_WIRE_MAX_DATA;
+		     i++)
+			len += iov[i].iov_len < EVFDFS_WIRE_MAX_DATA
+				       ? iov[i].iov_len
+				       : EVFDFS_WIRE_MAX_DATA;
+	}
+	if (len > EVFDFS_WIRE_MAX_DATA)
+		len = EVFDFS_WIRE_MAX_DATA;
+	return EVFDFS_WIRE_ALIGN(
+		(uint32_t)(sizeof(struct evfdfs_wire_event) + len));
+}
+
 /* Forget records [from, b->n) of the batch: they were not accepted. */
 static void release(struct evfdfs_io_ctx *ctx, struct batch *b,
 		    unsigned int from)
@@ -306,6 +331,7 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 		iov = NULL;
 	}
 	free(iov);
+	s->evsize = event_room(cb, s->iov);
 	s->parks = may_park(ctx, cb);
 	pthread_mutex_lock(&ctx->lock);
 	if (!early_einval && ctx->unreaped >= ctx->nr_events) {

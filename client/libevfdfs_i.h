@@ -132,7 +132,8 @@ struct sub {
 	uint64_t len;
 	struct iovec *iov; /* PREADV: a copy of the caller's array */
 	unsigned int iovcnt;
-	bool parks; /* may wait in the daemon for ever (see drain()) */
+	bool parks;	 /* may wait in the daemon for ever (see drain()) */
+	uint32_t evsize; /* the most its EVENT record can take */
 };
 
 struct evfdfs_io_ctx {
@@ -155,6 +156,7 @@ struct evfdfs_io_ctx {
 	unsigned int nbuckets; /* a power of two */
 	unsigned int nsubs;
 	unsigned int nparks; /* subs with parks set */
+	size_t evbytes;	     /* sum of the subs' evsize */
 	uint64_t next_seq;
 	/* Events read from the control file, not yet returned: a ring. */
 	struct io_event *backlog;
