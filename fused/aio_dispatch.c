@@ -489,6 +489,7 @@ void aiod_fini(struct evfdfs *fs)
 			job->cur->job = NULL;
 		fuse_reply_none(job->req);
 		job->accepted = 0;
+		job_fcache_drop(job);
 		free(job->groups);
 		free(job->scratch);
 		free(job->buf);

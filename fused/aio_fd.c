@@ -136,6 +136,7 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f)
 
 	f->fd = -1;
 	f->cn = NULL;
+	f->shared = NULL;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_PATH) ||
 	    statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
@@ -228,15 +229,13 @@ static int job_pidfd(struct sjob *job)
 	return job->pidfd;
 }
 
-/**
- * afile_get() - table 2.5 step 5: the caller's descriptor @fdnum.
- * Returns: 0, or -EBADF when it is not open (or is O_PATH).
- */
-int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
-	      struct afile *f)
+/* The uncached lookup: 0 or -EBADF. */
+static int afile_lookup(struct aiod *ad, struct sjob *job, uint32_t fdnum,
+			struct afile *f)
 {
 	int fd;
 
+	f->shared = NULL;
 	if (!ad->no_pidfd && job_pidfd(job) >= 0) {
 		fd = (int)syscall(SYS_pidfd_getfd, job->pidfd, (int)fdnum, 0);
 		if (fd >= 0)
@@ -247,14 +246,87 @@ int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	return proc_get(ad, job->pid, fdnum, f);
 }
 
+/* A new reference to what @src refers to, in @dst. */
+static void afile_copy(struct afile *dst, const struct afile *src)
+{
+	*dst = *src;
+	if (dst->shared)
+		dst->shared->refs++;
+	if (dst->cn)
+		cnode_get(dst->cn);
+}
+
+/* Drop the write's remembered descriptors (their requests keep theirs). */
+void job_fcache_drop(struct sjob *job)
+{
+	unsigned int i;
+
+	for (i = 0; i < job->nfcache; i++)
+		afile_put(&job->fcache[i].f);
+	job->nfcache = 0;
+	job->fcache_next = 0;
+}
+
+/**
+ * afile_get() - table 2.5 step 5: the caller's descriptor @fdnum.  A
+ * descriptor this write has looked up already (and not let go of since:
+ * see struct sjob) is not looked up again: the requests share one
+ * duplicate of it.  A failed lookup is not remembered (the write stops
+ * there, A21).
+ * Returns: 0, or -EBADF when it is not open (or is O_PATH).
+ */
+int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
+	      struct afile *f)
+{
+	struct fcache_ent *e;
+	struct afd *sh;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < job->nfcache; i++) {
+		if (job->fcache[i].fdnum == fdnum) {
+			afile_copy(f, &job->fcache[i].f);
+			return 0;
+		}
+	}
+	ret = afile_lookup(ad, job, fdnum, f);
+	if (ret)
+		return ret;
+	if (f->fd >= 0) {
+		sh = malloc(sizeof(*sh));
+		if (!sh)
+			return 0; /* not shared, not remembered */
+		sh->refs = 1;
+		sh->fd = f->fd;
+		f->shared = sh;
+	}
+	if (job->nfcache < AIOD_FCACHE) {
+		e = &job->fcache[job->nfcache++];
+	} else {
+		e = &job->fcache[job->fcache_next];
+		job->fcache_next = (job->fcache_next + 1) % AIOD_FCACHE;
+		afile_put(&e->f);
+	}
+	e->fdnum = fdnum;
+	afile_copy(&e->f, f);
+	return 0;
+}
+
 void afile_put(struct afile *f)
 {
-	if (f->fd >= 0)
+	if (f->shared) {
+		if (--f->shared->refs == 0) {
+			close(f->shared->fd);
+			free(f->shared);
+		}
+	} else if (f->fd >= 0) {
 		close(f->fd);
+	}
 	if (f->cn)
 		cnode_put(f->cn);
 	f->fd = -1;
 	f->cn = NULL;
+	f->shared = NULL;
 }
 
 /**
@@ -284,8 +356,14 @@ int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum, struct areq *a)
 	case AF_EVENTFD:
 		if (f.fd < 0)
 			return -EINVAL;
-		a->rfd = f.fd;
-		return 0;
+		if (!f.shared) {
+			a->rfd = f.fd;
+			return 0;
+		}
+		/* A request owns its RESFD (ksignal() closes it). */
+		a->rfd = fcntl(f.fd, F_DUPFD_CLOEXEC, 0);
+		afile_put(&f);
+		return a->rfd < 0 ? -ENOMEM : 0;
 	default:
 		afile_put(&f);
 		return -EINVAL;

@@ -110,6 +110,7 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
  */
 void job_finish(struct sjob *job, int err)
 {
+	job_fcache_drop(job);
 	if (job->accepted)
 		fuse_reply_write(job->req, job->accepted);
 	else
@@ -700,6 +701,7 @@ void job_dispatch(struct sjob *job)
 		job->run[i]->job = job;
 		job->run[i]->wres = 1;
 	}
+	job_fcache_drop(job); /* see struct sjob */
 	pool_push(&job->ctx->ad->pool, job);
 }
 

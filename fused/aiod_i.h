@@ -57,11 +57,30 @@ enum afile_kind {
 	AF_ANON,     /* other anonymous-inode files (timerfd, signalfd...) */
 };
 
+/*
+ * Our duplicate of a submitter's file description, shared by the requests
+ * of one write that name the same descriptor (struct sjob's fcache): it
+ * is closed when the last of them is done.  Only the loop touches it.
+ */
+struct afd {
+	unsigned int refs;
+	int fd;
+};
+
 struct afile {
 	int fd;	   /* our duplicate of the file description, or -1 */
 	int flags; /* its F_GETFL */
 	enum afile_kind kind;
-	struct cnode *cn; /* AF_COUNTER, AF_TEXTVIEW: a reference */
+	struct cnode *cn;   /* AF_COUNTER, AF_TEXTVIEW: a reference */
+	struct afd *shared; /* when fd is shared: holds it, a reference */
+};
+
+/* Descriptors a write remembers while the loop prepares its records. */
+#define AIOD_FCACHE 8u
+
+struct fcache_ent {
+	uint32_t fdnum; /* the submitter's number */
+	struct afile f; /* what it was: the cache's own references */
 };
 
 /* Where a request's I/O is done. */
@@ -192,6 +211,16 @@ struct sjob {
 	size_t accepted; /* bytes of the records accepted so far */
 	int pidfd;	 /* the submitter's, or -1 */
 	bool pidfd_tried;
+	/*
+	 * The submitter's descriptors already looked up, so that a batch
+	 * naming one descriptor many times resolves it once.  Valid only
+	 * while the loop works on the write without letting go of it: it is
+	 * emptied before the job goes to a worker (the submitter's other
+	 * threads may close or replace a descriptor meanwhile) and when the
+	 * write is answered.
+	 */
+	struct fcache_ent fcache[AIOD_FCACHE];
+	unsigned int nfcache, fcache_next;
 	struct areq *run[AIOD_RUN_MAX]; /* handed to a worker */
 	unsigned int nrun;
 	/* aio.txt: the line being opened or submitted, and what it asks */
@@ -272,6 +301,7 @@ int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct afile *f);
 int afile_classify(struct aiod *ad, int fd, struct afile *f);
 void afile_put(struct afile *f);
+void job_fcache_drop(struct sjob *job);
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
