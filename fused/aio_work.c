@@ -2,8 +2,11 @@
 /*
  * The worker pool: fs->opts.aio_workers threads that run what may block
  * so that the event loop never does.  A worker takes a job (struct sjob)
- * off `queued`, submits its run of requests to the kernel one by one,
- * stopping at the first the kernel refuses (A21), or, for aio.txt, opens a
+ * off `queued`, submits its run of requests to the kernel in order, in
+ * one io_submit where it can (the kernel's own batch: one system call, and
+ * one wake-up of the loop for all the synchronous completions rather than
+ * one per request), stopping at the first the kernel refuses (A21), or,
+ * for aio.txt, opens a
  * path as the caller, and puts the job on `done` and writes done_fd; the
  * loop takes it from there (job_worker_done()).  Workers touch nothing but
  * the job they hold, the kernel context and the pool's lists.
@@ -27,24 +30,63 @@ static void wake_handler(int sig)
 	(void)sig;
 }
 
-static void run_job(struct aio_pool *p, struct sjob *job)
+/*
+ * Submit run[@from, @to) (W_SUBMIT requests) with as few io_submit calls
+ * as the kernel allows: it takes iocbs in order and stops at the first it
+ * refuses, returning how many it took; the refused one's errno is what a
+ * call that starts with it returns.  Returns false once one was refused
+ * (the rest is never submitted).
+ */
+static bool submit_span(struct aio_pool *p, struct sjob *job, unsigned int from,
+			unsigned int to)
 {
-	unsigned int i;
+	void *cbs[AIOD_RUN_MAX];
+	unsigned int i, n = 0;
 	int ret;
 
-	for (i = 0; i < job->nrun; i++) {
+	for (i = from; i < to; i++)
+		cbs[n++] = &job->run[i]->kiocb;
+	i = 0;
+	while (i < n) {
+		ret = kaio_submit_many(p->kctx, (int)(n - i), cbs + i);
+		if (ret < 0) {
+			job->run[from + i]->wres = ret;
+			return false;
+		}
+		if (ret == 0) { /* not expected: take them one at a time */
+			ret = kaio_submit(p->kctx, cbs[i]);
+			if (ret < 0) {
+				job->run[from + i]->wres = ret;
+				return false;
+			}
+		}
+		for (; ret > 0; ret--, i++)
+			job->run[from + i]->wres = 0;
+	}
+	return true;
+}
+
+static void run_job(struct aio_pool *p, struct sjob *job)
+{
+	unsigned int i, end;
+	int ret;
+
+	for (i = 0; i < job->nrun;) {
 		struct areq *a = job->run[i];
 
 		if (a->wop == W_OPEN) {
 			ret = text_open(job, a);
 			a->file.fd = ret >= 0 ? ret : -1;
 			a->wres = ret >= 0 ? 0 : ret;
+			i++;
 			continue;
 		}
-		ret = kaio_submit(p->kctx, &a->kiocb);
-		a->wres = ret < 0 ? ret : 0;
-		if (ret < 0)
+		for (end = i + 1; end < job->nrun; end++)
+			if (job->run[end]->wop != W_SUBMIT)
+				break;
+		if (!submit_span(p, job, i, end))
 			break; /* the rest is never submitted */
+		i = end;
 	}
 }
 

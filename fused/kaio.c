@@ -31,6 +31,11 @@ int kaio_submit(void *ctx, void *iocb)
 	return io_submit(ctx, 1, one);
 }
 
+int kaio_submit_many(void *ctx, int nr, void **iocbs)
+{
+	return io_submit(ctx, nr, (struct iocb **)iocbs);
+}
+
 int kaio_cancel(void *ctx, void *iocb)
 {
 	struct io_event ignored;

@@ -20,6 +20,11 @@ void kaio_destroy(void *ctx);
 /* io_submit(ctx, 1, &iocb): Returns 1, or -errno from the kernel's checks. */
 int kaio_submit(void *ctx, void *iocb);
 
+/* io_submit(ctx, @nr, @iocbs): the kernel takes them in order and stops
+ * at the first it refuses.  Returns how many it took, or -errno of the
+ * first when it took none. */
+int kaio_submit_many(void *ctx, int nr, void **iocbs);
+
 /* io_cancel(): Returns -EINPROGRESS when a pending POLL was cancelled (its
  * res-0 event follows), -EINVAL when there is nothing to cancel. */
 int kaio_cancel(void *ctx, void *iocb);
