@@ -65,11 +65,17 @@ struct rec_info {
 	uint32_t flags;
 };
 
+/* Descriptors whose may_park() answer one call has looked up. */
+#define PARK_CACHE 8u
+
 struct batch {
 	char *buf;
 	size_t len, cap;
 	struct rec_info *info;
 	unsigned int n, info_cap;
+	int pk_fd[PARK_CACHE];
+	bool pk_val[PARK_CACHE];
+	unsigned int pk_n;
 };
 
 static int batch_room(struct batch *b, size_t more)
@@ -187,6 +193,38 @@ static bool may_park(const struct evfdfs_io_ctx *ctx, const struct iocb *cb)
 }
 
 /*
+ * may_park(), asked once per descriptor in one call: a batch of reads of
+ * one file costs one statx, not one per iocb.  The answer only decides
+ * whether destroy waits for the request (drain()).
+ */
+static bool may_park_cached(const struct evfdfs_io_ctx *ctx, struct batch *b,
+			    const struct iocb *cb)
+{
+	int fd = (int)cb->aio_fildes;
+	unsigned int i;
+	bool v;
+
+	switch (cb->aio_lio_opcode) {
+	case IOCB_CMD_PREAD:
+	case IOCB_CMD_PREADV:
+	case IOCB_CMD_PWRITE:
+	case IOCB_CMD_PWRITEV:
+		break;
+	default:
+		return false;
+	}
+	for (i = 0; i < b->pk_n; i++)
+		if (b->pk_fd[i] == fd)
+			return b->pk_val[i];
+	v = may_park(ctx, cb);
+	if (b->pk_n < PARK_CACHE) {
+		b->pk_fd[b->pk_n] = fd;
+		b->pk_val[b->pk_n++] = v;
+	}
+	return v;
+}
+
+/*
  * The most the EVENT record of @cb can take: a read's carries up to
  * min(length, EVFDFS_WIRE_MAX_DATA) bytes.  Sizes the reads of events
  * (ctx_read_events()); too much only costs buffer room.
@@ -278,6 +316,7 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 	}
 	b->n = 0;
 	b->len = 0;
+	b->pk_n = 0; /* looked up again for the next write */
 	return -err;
 }
 
@@ -310,7 +349,8 @@ static struct iovec *read_iovs(const struct iocb *cb, int *err)
  * Takes @iov.  Returns 0, -EAGAIN or -ENOMEM.
  */
 static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
-		 struct iovec *iov, bool early_einval, uint64_t *seq)
+		 struct iovec *iov, bool early_einval, bool parks,
+		 uint64_t *seq)
 {
 	struct sub *s = calloc(1, sizeof(*s));
 	int ret = 0;
@@ -332,7 +372,7 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 	}
 	free(iov);
 	s->evsize = event_room(cb, s->iov);
-	s->parks = may_park(ctx, cb);
+	s->parks = parks;
 	pthread_mutex_lock(&ctx->lock);
 	if (!early_einval && ctx->unreaped >= ctx->nr_events) {
 		ret = -EAGAIN;
@@ -396,7 +436,8 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 	ri->cb = *cb;
 	ri->obj = obj;
 	ri->flags = flags;
-	ret = track(ctx, cb, obj, iov, early, &ri->seq);
+	ret = track(ctx, cb, obj, iov, early, may_park_cached(ctx, b, cb),
+		    &ri->seq);
 	if (ret)
 		return ret;
 	b->len += len;
