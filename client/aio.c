@@ -241,23 +241,145 @@ static void deliver_data(const struct sub *s, struct io_event *ev,
 		ev->res = done ? (__s64)done : -EFAULT;
 }
 
-/* One record read from the control file: bookkeeping, data, backlog. */
-static int take_event(struct evfdfs_io_ctx *ctx, const void *rec, size_t len,
-		      size_t *used)
-{
+/*
+ * Events of one read whose data is stored in the caller's memory in one
+ * process_vm_writev (each read's own call cost a system call per event,
+ * two with the getpid behind it).
+ */
+#define DLV_EVENTS 64u
+#define DLV_SEGS 1024u /* the kernel's UIO_MAXIOV */
+
+struct dlv_ev {
 	struct io_event ev;
+	struct sub *s;
 	const void *data;
 	uint32_t datalen;
-	struct sub *s;
-	int n = codec_event_parse(rec, len, &ev, &data, &datalen);
+	size_t want; /* bytes to store; 0: none */
+};
 
+struct dlv {
+	struct dlv_ev e[DLV_EVENTS];
+	struct iovec loc[DLV_EVENTS], rem[DLV_SEGS];
+	unsigned int n, nloc, nrem;
+};
+
+/*
+ * Add the caller's segments for d->want bytes of @d to the gather list,
+ * cutting d->want to what they hold.  Returns 1 when added, 0 when they
+ * do not fit (nothing added), -1 when they hold nothing (deliver_data()
+ * makes that -EFAULT).
+ */
+static int dlv_segs(struct dlv *b, struct dlv_ev *d)
+{
+	const struct sub *s = d->s;
+	unsigned int i, k = b->nrem;
+	size_t left = d->want, l;
+
+	if (s->opcode == IOCB_CMD_PREAD) {
+		if (k == DLV_SEGS)
+			return 0;
+		l = s->len < left ? (size_t)s->len : left;
+		b->rem[k].iov_base = (void *)(uintptr_t)s->buf;
+		b->rem[k++].iov_len = l;
+		left -= l;
+	} else {
+		for (i = 0; i < s->iovcnt && left; i++) {
+			l = s->iov[i].iov_len < left ? s->iov[i].iov_len : left;
+			if (!l)
+				continue;
+			if (k == DLV_SEGS)
+				return 0;
+			b->rem[k].iov_base = s->iov[i].iov_base;
+			b->rem[k++].iov_len = l;
+			left -= l;
+		}
+	}
+	if (left == d->want)
+		return -1;
+	d->want -= left;
+	b->nrem = k;
+	b->loc[b->nloc].iov_base = (void *)d->data;
+	b->loc[b->nloc++].iov_len = d->want;
+	return 1;
+}
+
+/*
+ * Store the data of the gathered events, then queue them all in order.
+ * Where the one call stops short (a fault, or a refusal), each event from
+ * the first not stored whole on is stored alone, as deliver_data() does.
+ */
+static int dlv_flush(struct evfdfs_io_ctx *ctx, struct dlv *b)
+{
+	ssize_t got = umem_scatter_vec(b->loc, b->nloc, b->rem, b->nrem);
+	size_t stored = got > 0 ? (size_t)got : 0;
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < b->n; i++) {
+		struct dlv_ev *d = &b->e[i];
+
+		if (d->want && stored >= d->want) {
+			stored -= d->want;
+			if (d->want < (size_t)d->ev.res)
+				d->ev.res = (__s64)d->want;
+		} else if (d->want) {
+			stored = 0;
+			deliver_data(d->s, &d->ev, d->data, d->datalen);
+		}
+		sub_free(d->s);
+		if (!ret)
+			ret = backlog_push(ctx, &d->ev);
+	}
+	b->n = b->nloc = b->nrem = 0;
+	return ret;
+}
+
+/*
+ * One record read from the control file: bookkeeping now, data and
+ * backlog with the others of its read (dlv_flush()).
+ */
+static int take_event(struct evfdfs_io_ctx *ctx, struct dlv *b, const void *rec,
+		      size_t len, size_t *used)
+{
+	struct dlv_ev *d;
+	int n, ret;
+
+	if (b->n == DLV_EVENTS) {
+		ret = dlv_flush(ctx, b);
+		if (ret)
+			return ret;
+	}
+	d = &b->e[b->n];
+	n = codec_event_parse(rec, len, &d->ev, &d->data, &d->datalen);
 	if (n < 0)
 		return n;
 	*used = (size_t)n;
-	s = ctx_sub_take(ctx, ev.obj, ev.data, datalen > 0);
-	deliver_data(s, &ev, data, datalen);
-	sub_free(s);
-	return backlog_push(ctx, &ev);
+	d->s = ctx_sub_take(ctx, d->ev.obj, d->ev.data, d->datalen > 0);
+	d->want = 0;
+	if (!d->s || !d->datalen || (int64_t)d->ev.res <= 0) {
+		b->n++;
+		return 0;
+	}
+	d->want = d->datalen < (uint64_t)d->ev.res ? d->datalen
+						   : (size_t)d->ev.res;
+	ret = dlv_segs(b, d);
+	if (ret == 0) {
+		/* The list is full: store what it has, start anew. */
+		ret = dlv_flush(ctx, b);
+		if (ret) {
+			sub_free(d->s);
+			return ret;
+		}
+		b->e[0] = *d;
+		d = &b->e[0];
+		ret = dlv_segs(b, d); /* alone, it fits (KERNEL_MAX_IOV) */
+	}
+	if (ret < 0) {
+		d->want = 0;
+		deliver_data(d->s, &d->ev, d->data, d->datalen);
+	}
+	b->n++;
+	return 0;
 }
 
 /*
@@ -301,8 +423,13 @@ int ctx_read_events(struct evfdfs_io_ctx *ctx)
 {
 	size_t off = 0, used;
 	ssize_t n;
-	int ret, count = 0;
+	int ret = 0, flush, count = 0;
 
+	if (!ctx->dlv) {
+		ctx->dlv = calloc(1, sizeof(*ctx->dlv));
+		if (!ctx->dlv)
+			return -ENOMEM;
+	}
 	for (;;) {
 		ret = rbuf_fit(ctx);
 		if (ret)
@@ -317,12 +444,18 @@ int ctx_read_events(struct evfdfs_io_ctx *ctx)
 		ctx->rbuf_size = EVFDFS_WIRE_MAX_RECORD;
 	}
 	while (off < (size_t)n) {
-		ret = take_event(ctx, ctx->rbuf + off, (size_t)n - off, &used);
+		ret = take_event(ctx, ctx->dlv, ctx->rbuf + off,
+				 (size_t)n - off, &used);
 		if (ret)
-			return count ? count : ret;
+			break;
 		off += used;
 		count++;
 	}
+	flush = dlv_flush(ctx, ctx->dlv);
+	if (!ret)
+		ret = flush;
+	if (ret && !count)
+		return ret;
 	return count;
 }
 
@@ -378,6 +511,7 @@ static void ctx_free(struct evfdfs_io_ctx *ctx)
 	free(ctx->buckets);
 	free(ctx->backlog);
 	free(ctx->rbuf);
+	free(ctx->dlv);
 	free(ctx);
 }
 

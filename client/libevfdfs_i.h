@@ -49,6 +49,11 @@ size_t umem_scatter(const struct iovec *iov, unsigned int n, const void *src,
 /* Gather @len bytes from the caller's @iov into @dst; bytes gathered. */
 size_t umem_gather(void *dst, const struct iovec *iov, unsigned int n,
 		   size_t len);
+/* One process_vm_writev of @nl local segments over the caller's @nr
+ * segments: the bytes stored before the first fault, or -1 when that call
+ * is refused here (then store piece by piece with umem_scatter). */
+ssize_t umem_scatter_vec(const struct iovec *local, unsigned int nl,
+			 const struct iovec *remote, unsigned int nr);
 /* Write 0 into the 4-byte words at @addrs; how many were written. */
 unsigned int umem_zero_words(const uint64_t *addrs, unsigned int n);
 /* Can the 4 bytes at @addr be written?  (Writes back what is there.) */
@@ -164,6 +169,7 @@ struct evfdfs_io_ctx {
 	/* The read buffer (page-aligned, so one read is one FUSE request). */
 	char *rbuf;
 	size_t rbuf_size;
+	struct dlv *dlv; /* the events of one read, being stored (aio.c) */
 };
 
 /* aio.c */

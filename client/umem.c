@@ -204,6 +204,14 @@ size_t umem_gather(void *dst, const struct iovec *iov, unsigned int n,
 	return vec_copy(false, iov, n, dst, len);
 }
 
+ssize_t umem_scatter_vec(const struct iovec *local, unsigned int nl,
+			 const struct iovec *remote, unsigned int nr)
+{
+	if (!nl || !nr)
+		return 0;
+	return vm_rw(true, local, nl, remote, nr);
+}
+
 unsigned int umem_zero_words(const uint64_t *addrs, unsigned int n)
 {
 	static const uint32_t zero;
