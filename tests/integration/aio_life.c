@@ -397,3 +397,67 @@ Test(aio_life, other_users_get_no_more_than_they_have, .timeout = 60)
 	unlink(pub);
 	evt_unmount_or_fail(&m);
 }
+
+/*
+ * One write naming 12 descriptors many times each (more than the daemon
+ * remembers per write), every third with a kernel eventfd as RESFD, and a
+ * descriptor that is not open at index 50: 50 requests accepted, each
+ * read whole, the RESFD signalled once for each of them that asked, and
+ * once they are done and the context closed, the daemon holds exactly
+ * the descriptors it held before (the duplicates it shares between the
+ * requests of a write are all closed).
+ */
+Test(aio_life, batch_shares_and_closes_descriptors, .timeout = 60)
+{
+	enum { NFD = 12, N = 60, BAD = 50, LEN = 512 };
+	static char bufs[N][LEN];
+	struct io_event ev[N];
+	struct iocb cb[N], *list[N];
+	struct evt_mount m;
+	char path[PATH_MAX];
+	int fds[NFD], efd, before, i, got = 0, n, nres = 0;
+	struct at_be b;
+
+	evt_mount_or_skip(&m, NULL);
+	at_make_file(path, sizeof(path), "/dev/shm", N * LEN);
+	for (i = 0; i < NFD; i++) {
+		fds[i] = open(path, O_RDONLY | O_CLOEXEC);
+		cr_assert(fds[i] >= 0);
+	}
+	efd = eventfd(0, EFD_CLOEXEC);
+	cr_assert(efd >= 0);
+	at_be_setup(&b, m.dir, 2 * N);
+	at_prep_pread(&cb[0], fds[0], bufs[0], LEN, 0); /* warm-up */
+	cr_assert_eq(at_be_submit1(&b, &cb[0]), 1);
+	cr_assert_eq(at_be_getevents(&b, 1, 1, ev, 10000), 1);
+	before = count_fds(m.pid);
+	for (i = 0; i < N; i++) {
+		at_prep_pread(&cb[i], fds[(i * 5) % NFD], bufs[i], LEN,
+			      (int64_t)i * LEN);
+		if (i % 3 == 0) {
+			at_set_resfd(&cb[i], efd);
+			nres += i < BAD;
+		}
+		list[i] = &cb[i];
+	}
+	cb[BAD].aio_fildes = 999;
+	cr_assert(fcntl(999, F_GETFD) < 0);
+	cr_assert_eq(at_be_submit(&b, list, N, NULL), BAD);
+	while (got < BAD) {
+		n = at_be_getevents(&b, BAD - got, BAD - got, ev + got, 10000);
+		cr_assert(n > 0, "getevents: %d after %d", n, got);
+		got += n;
+	}
+	for (i = 0; i < BAD; i++)
+		cr_expect_eq((long long)ev[i].res, LEN, "event %d: res %lld", i,
+			     (long long)ev[i].res);
+	cr_expect_eq(at_wait_count(efd, (uint64_t)nres), (uint64_t)nres);
+	at_be_destroy(&b);
+	cr_expect(wait_no_contexts(m.dir), "the context stayed");
+	cr_expect_eq(count_fds(m.pid), before, "the daemon kept descriptors");
+	for (i = 0; i < NFD; i++)
+		close(fds[i]);
+	close(efd);
+	unlink(path);
+	evt_unmount_or_fail(&m);
+}
