@@ -78,6 +78,7 @@ void actx_maybe_free(struct aiod_ctx *ctx)
 {
 	if (ctx->h || ctx->inflight)
 		return;
+	ctx_pidfds_close(ctx);
 	list_del_init(&ctx->link);
 	free(ctx);
 }
@@ -460,6 +461,7 @@ static void actx_destroy(struct aiod_ctx *ctx)
 		areq_free(a);
 	}
 	free(ctx->tout);
+	ctx_pidfds_close(ctx);
 	list_del_init(&ctx->link);
 	free(ctx);
 }
@@ -493,8 +495,6 @@ void aiod_fini(struct evfdfs *fs)
 		free(job->groups);
 		free(job->scratch);
 		free(job->buf);
-		if (job->pidfd >= 0)
-			close(job->pidfd);
 		free(job);
 	}
 	if (ad->kctx)
@@ -592,6 +592,7 @@ void aiod_release(struct handle *h)
 		aevent_free(ad, e);
 	}
 	ctx->nevents = 0;
+	ctx_pidfds_close(ctx); /* no write comes after the release */
 	free(ctx->tout);
 	ctx->tout = NULL;
 	ctx->tout_len = ctx->tout_off = ctx->tout_cap = 0;

@@ -217,30 +217,87 @@ static int proc_get(struct aiod *ad, pid_t pid, uint32_t fdnum, struct afile *f)
 	return afile_classify(ad, fd, f);
 }
 
-static int job_pidfd(struct sjob *job)
+/*
+ * The submitter's pidfd.  A context keeps those of the last AIOD_PIDFDS
+ * threads that submitted to it (pidfd_open and close cost every write
+ * two system calls otherwise), and closes them when it is closed.  A kept
+ * pidfd refers to the task it was opened for, never to a later one that
+ * got the same number: while that task lives, it is the only one with
+ * the number, so it is the writer; once it is gone, pidfd_getfd fails
+ * with ESRCH and the pidfd is opened again (afile_lookup()).  Access is
+ * checked by pidfd_getfd at each call, with the writer's credentials as
+ * they are then.  Returns the pidfd, or -1.
+ */
+static int ctx_pidfd(struct aiod_ctx *ctx, pid_t pid, bool fresh)
 {
-	if (!job->pidfd_tried) {
-		job->pidfd_tried = true;
-		job->pidfd =
-			(int)syscall(SYS_pidfd_open, job->pid, PIDFD_THREAD);
-		if (job->pidfd < 0)
-			job->pidfd = (int)syscall(SYS_pidfd_open, job->pid, 0);
+	struct apidfd *p = NULL;
+	unsigned int i;
+	int fd;
+
+	for (i = 0; i < ctx->npidfds; i++) {
+		if (ctx->pidfds[i].pid != pid)
+			continue;
+		p = &ctx->pidfds[i];
+		if (!fresh && p->fd >= 0)
+			return p->fd;
+		if (p->fd >= 0)
+			close(p->fd);
+		p->fd = -1;
+		break;
 	}
-	return job->pidfd;
+	fd = (int)syscall(SYS_pidfd_open, pid, PIDFD_THREAD);
+	if (fd < 0)
+		fd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (!p && fd >= 0) {
+		if (ctx->npidfds < AIOD_PIDFDS) {
+			p = &ctx->pidfds[ctx->npidfds++];
+		} else {
+			p = &ctx->pidfds[ctx->pidfd_next];
+			ctx->pidfd_next = (ctx->pidfd_next + 1) % AIOD_PIDFDS;
+			if (p->fd >= 0)
+				close(p->fd);
+		}
+	}
+	if (p) {
+		p->pid = pid;
+		p->fd = fd; /* -1 if the reopen failed: tried next time */
+	}
+	return fd;
+}
+
+void ctx_pidfds_close(struct aiod_ctx *ctx)
+{
+	unsigned int i;
+
+	for (i = 0; i < ctx->npidfds; i++)
+		if (ctx->pidfds[i].fd >= 0)
+			close(ctx->pidfds[i].fd);
+	ctx->npidfds = 0;
+	ctx->pidfd_next = 0;
 }
 
 /* The uncached lookup: 0 or -EBADF. */
 static int afile_lookup(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 			struct afile *f)
 {
-	int fd;
+	int fd = -1, pfd;
 
 	f->shared = NULL;
-	if (!ad->no_pidfd && job_pidfd(job) >= 0) {
-		fd = (int)syscall(SYS_pidfd_getfd, job->pidfd, (int)fdnum, 0);
+	if (!ad->no_pidfd) {
+		pfd = ctx_pidfd(job->ctx, job->pid, false);
+		if (pfd >= 0) {
+			fd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fdnum, 0);
+			if (fd < 0 && errno == ESRCH) {
+				/* kept for a task that is gone */
+				pfd = ctx_pidfd(job->ctx, job->pid, true);
+				if (pfd >= 0)
+					fd = (int)syscall(SYS_pidfd_getfd, pfd,
+							  (int)fdnum, 0);
+			}
+		}
 		if (fd >= 0)
 			return afile_classify(ad, fd, f);
-		if (errno == EBADF)
+		if (pfd >= 0 && errno == EBADF)
 			return -EBADF;
 	}
 	return proc_get(ad, job->pid, fdnum, f);

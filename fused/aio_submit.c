@@ -99,7 +99,6 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 	job->pid = fc->pid;
 	job->uid = fc->uid;
 	job->gid = fc->gid;
-	job->pidfd = -1;
 	list_init(&job->wlink);
 	return job;
 }
@@ -115,8 +114,6 @@ void job_finish(struct sjob *job, int err)
 		fuse_reply_write(job->req, job->accepted);
 	else
 		fuse_reply_err(job->req, err ? -err : EINVAL);
-	if (job->pidfd >= 0)
-		close(job->pidfd);
 	free(job->groups);
 	free(job->scratch);
 	free(job->buf);

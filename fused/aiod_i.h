@@ -167,6 +167,14 @@ struct aevent {
 	bool counter_data; /* aio.txt */
 };
 
+/* pidfds a context keeps for the threads that submit to it. */
+#define AIOD_PIDFDS 4u
+
+struct apidfd {
+	pid_t pid; /* the thread (fuse_req_ctx()->pid) */
+	int fd;	   /* pidfd_open(pid) */
+};
+
 /* One open of `aio` or `aio.txt`. */
 struct aiod_ctx {
 	struct list_head link; /* ad->ctxs, or ad->dying once closed */
@@ -189,6 +197,9 @@ struct aiod_ctx {
 	char *tout;
 	size_t tout_len, tout_off, tout_cap;
 	uint64_t tseq; /* default tags */
+	/* pidfds of the last threads that submitted (aio_fd.c) */
+	struct apidfd pidfds[AIOD_PIDFDS];
+	unsigned int npidfds, pidfd_next;
 };
 
 /*
@@ -209,8 +220,6 @@ struct sjob {
 	char *buf; /* a copy of what was written */
 	size_t len, off;
 	size_t accepted; /* bytes of the records accepted so far */
-	int pidfd;	 /* the submitter's, or -1 */
-	bool pidfd_tried;
 	/*
 	 * The submitter's descriptors already looked up, so that a batch
 	 * naming one descriptor many times resolves it once.  Valid only
@@ -302,6 +311,7 @@ int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 int afile_classify(struct aiod *ad, int fd, struct afile *f);
 void afile_put(struct afile *f);
 void job_fcache_drop(struct sjob *job);
+void ctx_pidfds_close(struct aiod_ctx *ctx);
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);

@@ -426,11 +426,8 @@ Test(aio_life, batch_shares_and_closes_descriptors, .timeout = 60)
 	}
 	efd = eventfd(0, EFD_CLOEXEC);
 	cr_assert(efd >= 0);
-	at_be_setup(&b, m.dir, 2 * N);
-	at_prep_pread(&cb[0], fds[0], bufs[0], LEN, 0); /* warm-up */
-	cr_assert_eq(at_be_submit1(&b, &cb[0]), 1);
-	cr_assert_eq(at_be_getevents(&b, 1, 1, ev, 10000), 1);
 	before = count_fds(m.pid);
+	at_be_setup(&b, m.dir, 2 * N);
 	for (i = 0; i < N; i++) {
 		at_prep_pread(&cb[i], fds[(i * 5) % NFD], bufs[i], LEN,
 			      (int64_t)i * LEN);
@@ -459,5 +456,100 @@ Test(aio_life, batch_shares_and_closes_descriptors, .timeout = 60)
 		close(fds[i]);
 	close(efd);
 	unlink(path);
+	evt_unmount_or_fail(&m);
+}
+
+struct own_fd {
+	struct at_be *b;
+	int num;
+	char want; /* the first byte the read must find */
+	int ok;
+};
+
+/* Submit a read of the descriptor o->num at 0, collect it, check it. */
+static int read_own(struct own_fd *o)
+{
+	static __thread char buf[256];
+	struct io_event ev;
+	struct iocb cb;
+
+	memset(buf, 0, sizeof(buf));
+	at_prep_pread(&cb, o->num, buf, sizeof(buf), 0);
+	if (at_be_submit1(o->b, &cb) != 1)
+		return 0;
+	if (at_be_getevents(o->b, 1, 1, &ev, 10000) != 1)
+		return 0;
+	return ev.res == (long long)sizeof(buf) && buf[0] == o->want;
+}
+
+static void *read_own_main(void *arg)
+{
+	struct own_fd *o = arg;
+
+	o->ok = read_own(o);
+	return NULL;
+}
+
+/*
+ * One context, one descriptor number, several submitters in turn: the
+ * parent, a child that made the number name another file, the parent
+ * again, six threads one after the other (more than the daemon keeps
+ * pidfds for), then the parent once the number is closed.  Each one's
+ * read is of its own file, the last one fails with EBADF, and once the
+ * context is closed the daemon holds the descriptors it held before.
+ */
+Test(aio_life, each_submitter_reads_its_own_descriptor, .timeout = 60)
+{
+	static const char z[256] = { 'Z' };
+	struct evt_mount m;
+	struct own_fd o;
+	struct at_be b;
+	struct iocb cb;
+	char path[PATH_MAX], buf[16];
+	int f1, f2, num = 950, before, status, i;
+	pthread_t th;
+	pid_t child;
+
+	evt_mount_or_skip(&m, NULL);
+	at_make_file(path, sizeof(path), "/dev/shm", 4096);
+	f1 = open(path, O_RDONLY | O_CLOEXEC);
+	unlink(path);
+	at_make_file(path, sizeof(path), "/dev/shm", 4096);
+	f2 = open(path, O_RDWR | O_CLOEXEC);
+	unlink(path);
+	cr_assert(f1 >= 0 && f2 >= 0);
+	cr_assert_eq(pwrite(f2, z, sizeof(z), 0), (ssize_t)sizeof(z));
+	while (fcntl(num, F_GETFD) >= 0)
+		num++;
+	cr_assert_eq(dup2(f1, num), num);
+	before = count_fds(m.pid);
+	at_be_setup(&b, m.dir, 16);
+	o = (struct own_fd){ .b = &b, .num = num, .want = 0 };
+	cr_expect(read_own(&o), "the parent's first read");
+	child = fork();
+	if (child == 0) {
+		o.want = 'Z';
+		_exit(dup2(f2, num) == num && read_own(&o) ? 0 : 1);
+	}
+	cr_assert(child > 0);
+	cr_assert_eq(waitpid(child, &status, 0), child);
+	cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		  "the child did not read its own file: %#x", status);
+	o.want = 0;
+	cr_expect(read_own(&o), "the parent's read after the child's");
+	for (i = 0; i < 6; i++) {
+		o.ok = 0;
+		cr_assert_eq(pthread_create(&th, NULL, read_own_main, &o), 0);
+		cr_assert_eq(pthread_join(th, NULL), 0);
+		cr_expect(o.ok, "thread %d", i);
+	}
+	close(num);
+	at_prep_pread(&cb, num, buf, sizeof(buf), 0);
+	cr_expect_eq(at_be_submit1(&b, &cb), -EBADF);
+	at_be_destroy(&b);
+	cr_expect(wait_no_contexts(m.dir), "the context stayed");
+	cr_expect_eq(count_fds(m.pid), before, "the daemon kept descriptors");
+	close(f1);
+	close(f2);
 	evt_unmount_or_fail(&m);
 }
