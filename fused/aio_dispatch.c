@@ -494,7 +494,7 @@ void aiod_fini(struct evfdfs *fs)
 		job_fcache_drop(job);
 		free(job->groups);
 		free(job->scratch);
-		free(job->buf);
+		free(job->own);
 		free(job);
 	}
 	if (ad->kctx)

@@ -87,12 +87,7 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 
 	if (!job)
 		return NULL;
-	job->buf = malloc(size ? size : 1);
-	if (!job->buf) {
-		free(job);
-		return NULL;
-	}
-	memcpy(job->buf, buf, size);
+	job->buf = buf; /* copied if the job has to wait (job_dispatch()) */
 	job->len = size;
 	job->req = req;
 	job->ctx = ctx;
@@ -116,7 +111,7 @@ void job_finish(struct sjob *job, int err)
 		fuse_reply_err(job->req, err ? -err : EINVAL);
 	free(job->groups);
 	free(job->scratch);
-	free(job->buf);
+	free(job->own);
 	free(job);
 }
 
@@ -690,9 +685,38 @@ int job_start(struct sjob *job, struct areq *a)
 	return 0;
 }
 
+/*
+ * Keep what the loop has not read of the write: libfuse reuses its buffer
+ * for the next request while a worker has the job.  The records already
+ * prepared have their data in their requests (build_rw()), so a write's
+ * payload is copied once, not twice (it was, whole, into the job and
+ * again into each request: 256 KiB PWRITEs cost the loop two copies).
+ * Offsets stay those of the write (job->base).  Without memory, the rest is left
+ * unread: the write is answered with the bytes accepted, a short count
+ * that the library resubmits from.
+ */
+static void job_keep_rest(struct sjob *job)
+{
+	char *own;
+
+	if (job->own || job->off >= job->len)
+		return;
+	own = malloc(job->len - job->off);
+	if (!own) {
+		job->len = job->off;
+		return;
+	}
+	memcpy(own, job_rest(job), job->len - job->off);
+	job->own = own;
+	job->buf = own;
+	job->base = job->off;
+}
+
 void job_dispatch(struct sjob *job)
 {
 	unsigned int i;
+
+	job_keep_rest(job);
 
 	for (i = 0; i < job->nrun; i++) {
 		job->run[i]->job = job;
@@ -714,7 +738,7 @@ void job_step(struct sjob *job)
 		return;
 	}
 	while (job->off < job->len) {
-		const char *rec = job->buf + job->off;
+		const char *rec = job_rest(job);
 
 		ret = wire_frame(rec, job->len - job->off, &hdr);
 		if (!ret && hdr.type != EVFDFS_WIRE_SUBMIT)

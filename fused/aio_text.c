@@ -260,7 +260,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 static int text_line(struct sjob *job)
 {
 	struct aiod_ctx *ctx = job->ctx;
-	const char *p = job->buf + job->off;
+	const char *p = job_rest(job);
 	const char *nl = memchr(p, '\n', job->len - job->off);
 	size_t n = nl ? (size_t)(nl - p) : job->len - job->off;
 	size_t next = job->off + n + (nl ? 1 : 0);

@@ -217,7 +217,14 @@ struct sjob {
 	gid_t gid;
 	gid_t *groups; /* aio.txt: the caller's supplementary groups */
 	int ngroups;
-	char *buf; /* a copy of what was written */
+	/*
+	 * What was written: libfuse's buffer while the loop works on the
+	 * write, a copy (own) of what is left of it once a worker has the
+	 * job (job_dispatch()), as that buffer serves the next request.
+	 */
+	const char *buf;
+	char *own;
+	size_t base; /* the write's offset of buf[0] */
 	size_t len, off;
 	size_t accepted; /* bytes of the records accepted so far */
 	/*
@@ -289,6 +296,12 @@ bool ctx_full(const struct aiod_ctx *ctx);
 int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid);
 const char *aiod_opname(uint16_t op);
 int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid);
+
+/* What the loop has not read of @job's write. */
+static inline const char *job_rest(const struct sjob *job)
+{
+	return job->buf + (job->off - job->base);
+}
 
 /* aio_submit.c */
 void job_step(struct sjob *job);

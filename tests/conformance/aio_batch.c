@@ -240,3 +240,50 @@ ACONFORM(batch_of_100_reads)
 	aio_rec(t, "destroy", b->destroy(ctx));
 	close(f);
 }
+
+/*
+ * PWRITEs to a regular file (a worker's) and to a pipe (the loop's)
+ * alternating in one submit: the daemon hands each run of file writes to
+ * a worker and goes on with the rest of the write afterwards, so the data
+ * of the later records must come through intact and in order.
+ */
+ACONFORM(batch_files_and_pipe_interleaved)
+{
+	enum { N = 16, FLEN = 8192, PLEN = 100 };
+	static char fdata[N][FLEN], pdata[N][PLEN];
+	char got[N * PLEN], back[FLEN];
+	void *ctx = aio_ctx(b, 2 * N);
+	int f = aio_tmpfile("/var/tmp", N * FLEN, O_RDWR);
+	struct iocb cb[N], *list[N];
+	int i, p[2], fok = 0, pok;
+	ssize_t n, total = 0;
+
+	cr_assert(pipe(p) == 0);
+	for (i = 0; i < N; i++) {
+		if (i % 2 == 0) {
+			memset(fdata[i], 'A' + i, FLEN);
+			io_prep_pwrite(&cb[i], f, fdata[i], FLEN,
+				       (long long)i * FLEN);
+		} else {
+			memset(pdata[i], 'a' + i, PLEN);
+			io_prep_pwrite(&cb[i], p[1], pdata[i], PLEN, 0);
+		}
+		list[i] = &cb[i];
+	}
+	aio_rec(t, "submit 16", b->submit(ctx, N, list));
+	aio_collect(b, t, ctx, N, list, N, true);
+	while (total < (ssize_t)sizeof(got) / 2 &&
+	       (n = read(p[0], got + total, sizeof(got) - (size_t)total)) > 0)
+		total += n;
+	for (i = 1, pok = 0; i < N; i += 2)
+		pok += memcmp(got + (i / 2) * PLEN, pdata[i], PLEN) == 0;
+	for (i = 0; i < N; i += 2)
+		fok += pread(f, back, FLEN, (off_t)i * FLEN) == FLEN &&
+		       memcmp(back, fdata[i], FLEN) == 0;
+	evt_rec(t, "pipe: %zd bytes, %d records in order; file: %d records",
+		total, pok, fok);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(p[0]);
+	close(p[1]);
+	close(f);
+}

@@ -553,3 +553,112 @@ Test(aio_life, each_submitter_reads_its_own_descriptor, .timeout = 60)
 	close(f2);
 	evt_unmount_or_fail(&m);
 }
+
+/*
+ * A write whose records go to a worker run by run must keep what the
+ * daemon has not read of it yet: while a worker has the job, the daemon
+ * reads other requests into the same buffer.  Here thread A submits
+ * batches alternating PWRITEs to a regular file (a worker's) and to a
+ * pipe (the loop's), while thread B writes, over and over, a decoy of the
+ * same layout to a counter, which refuses it: records that name B's
+ * pipe.  Nothing may reach B's pipe, and A's data must arrive whole.
+ */
+enum { DK_N = 16, DK_FLEN = 8192, DK_PLEN = 100, DK_ROUNDS = 200 };
+
+struct decoy {
+	int counter, pipe_w;
+	volatile int stop;
+	int refused, other;
+};
+
+static void *decoy_main(void *arg)
+{
+	static char data[DK_FLEN];
+	struct decoy *d = arg;
+	struct at_rec r = { 0 };
+	struct iocb cb;
+	int i;
+
+	memset(data, 'X', sizeof(data));
+	for (i = 0; i < DK_N; i++) {
+		at_prep_pwrite(&cb, d->pipe_w, data,
+			       i % 2 == 0 ? DK_FLEN : DK_PLEN, 0);
+		at_rec_submit(&r, &cb, 0);
+	}
+	while (!d->stop) {
+		if (at_write(d->counter, &r) == -EINVAL)
+			d->refused++;
+		else
+			d->other++;
+	}
+	at_rec_free(&r);
+	return NULL;
+}
+
+Test(aio_life, write_keeps_its_records_while_a_worker_has_it, .timeout = 60)
+{
+	static char fdata[DK_N][DK_FLEN], pdata[DK_N][DK_PLEN];
+	char path[PATH_MAX], name[64], got[DK_PLEN], back[DK_FLEN];
+	struct iocb cb[DK_N], *list[DK_N];
+	struct io_event ev[DK_N];
+	struct decoy d = { 0 };
+	int f, p[2], q[2], r, i, n, k, bad = 0;
+	struct at_be b;
+	pthread_t th;
+	ssize_t m;
+
+	at_make_file(path, sizeof(path), "/var/tmp", DK_N * DK_FLEN);
+	f = open(path, O_RDWR | O_CLOEXEC);
+	unlink(path);
+	cr_assert(f >= 0);
+	cr_assert(pipe2(p, O_CLOEXEC) == 0 && pipe2(q, O_CLOEXEC) == 0);
+	cr_assert(fcntl(q[0], F_SETFL, O_NONBLOCK) == 0);
+	d.counter = evt_create_counter(evt_shared_mnt(),
+				       evt_unique(name, sizeof(name), "dk"), 0,
+				       false, 0);
+	d.pipe_w = q[1];
+	at_be_setup(&b, evt_shared_mnt(), 2 * DK_N);
+	cr_assert_eq(pthread_create(&th, NULL, decoy_main, &d), 0);
+	for (r = 0; r < DK_ROUNDS && !bad; r++) {
+		for (i = 0; i < DK_N; i++) {
+			if (i % 2 == 0) {
+				memset(fdata[i], 'a' + (r + i) % 26, DK_FLEN);
+				at_prep_pwrite(&cb[i], f, fdata[i], DK_FLEN,
+					       (int64_t)i * DK_FLEN);
+			} else {
+				memset(pdata[i], 'A' + (r + i) % 26, DK_PLEN);
+				at_prep_pwrite(&cb[i], p[1], pdata[i], DK_PLEN,
+					       0);
+			}
+			list[i] = &cb[i];
+		}
+		n = at_be_submit(&b, list, DK_N, NULL);
+		cr_assert_eq(n, DK_N, "round %d: submit %d", r, n);
+		for (i = 0; i < DK_N; i += k) {
+			k = at_be_getevents(&b, DK_N - i, DK_N - i, ev, 10000);
+			cr_assert(k > 0, "round %d: getevents %d", r, k);
+		}
+		for (i = 1; i < DK_N; i += 2) {
+			m = read(p[0], got, sizeof(got));
+			bad += m != DK_PLEN || memcmp(got, pdata[i], DK_PLEN);
+		}
+		for (i = 0; i < DK_N; i += 2)
+			bad += pread(f, back, DK_FLEN, (off_t)i * DK_FLEN) !=
+				       DK_FLEN ||
+			       memcmp(back, fdata[i], DK_FLEN);
+	}
+	d.stop = 1;
+	pthread_join(th, NULL);
+	cr_expect_eq(bad, 0, "round %d: wrong data", r);
+	cr_expect_eq(read(q[0], got, sizeof(got)), -1,
+		     "the decoy's records were run");
+	cr_expect_eq(d.other, 0, "the counter took a decoy");
+	cr_expect_gt(d.refused, 0);
+	at_be_destroy(&b);
+	close(d.counter);
+	close(f);
+	close(p[0]);
+	close(p[1]);
+	close(q[0]);
+	close(q[1]);
+}
