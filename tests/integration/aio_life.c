@@ -568,7 +568,7 @@ enum { DK_N = 16, DK_FLEN = 8192, DK_PLEN = 100, DK_ROUNDS = 200 };
 struct decoy {
 	int counter, pipe_w;
 	volatile int stop;
-	int refused, other;
+	volatile int refused, other;
 };
 
 static void *decoy_main(void *arg)
@@ -603,6 +603,7 @@ Test(aio_life, write_keeps_its_records_while_a_worker_has_it, .timeout = 60)
 	struct io_event ev[DK_N];
 	struct decoy d = { 0 };
 	int f, p[2], q[2], r, i, n, k, bad = 0;
+	long long deadline;
 	struct at_be b;
 	pthread_t th;
 	ssize_t m;
@@ -619,6 +620,9 @@ Test(aio_life, write_keeps_its_records_while_a_worker_has_it, .timeout = 60)
 	d.pipe_w = q[1];
 	at_be_setup(&b, evt_shared_mnt(), 2 * DK_N);
 	cr_assert_eq(pthread_create(&th, NULL, decoy_main, &d), 0);
+	deadline = evt_now_ms() + 10000;
+	while (!d.refused && !d.other && evt_now_ms() < deadline)
+		usleep(100); /* the decoy runs from the first round on */
 	for (r = 0; r < DK_ROUNDS && !bad; r++) {
 		for (i = 0; i < DK_N; i++) {
 			if (i % 2 == 0) {
