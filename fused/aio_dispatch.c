@@ -510,6 +510,7 @@ void aiod_fini(struct evfdfs *fs)
 		close(ad->ksrc.fd);
 	if (ad->ready_fd >= 0)
 		close(ad->ready_fd);
+	free(ad->rbuf);
 	free(ad);
 	fs->aio = NULL;
 }
@@ -623,6 +624,28 @@ void aiod_release(struct handle *h)
 
 static int read_try(struct waiter *w);
 
+/*
+ * Room for a reply of @len bytes: the daemon's kept buffer when it is
+ * within AIOD_RBUF_KEEP (a batch's events every time: a fresh block of
+ * 130 KiB cost the loop a brk, its page faults and a trim per read),
+ * else a block of its own that the caller frees.
+ */
+static char *reply_buf(struct aiod *ad, size_t len)
+{
+	char *p;
+
+	if (len > AIOD_RBUF_KEEP)
+		return malloc(len);
+	if (len <= ad->rbuf_size)
+		return ad->rbuf;
+	p = realloc(ad->rbuf, len);
+	if (!p)
+		return NULL;
+	ad->rbuf = p;
+	ad->rbuf_size = len;
+	return p;
+}
+
 /* Pack as many whole events as fit in @size; reply; consume on success. */
 static int read_binary(struct aiod_ctx *ctx, fuse_req_t req, size_t size)
 {
@@ -643,7 +666,7 @@ static int read_binary(struct aiod_ctx *ctx, fuse_req_t req, size_t size)
 		fuse_reply_err(req, EINVAL); /* too small for the first */
 		return 0;
 	}
-	out = malloc(total);
+	out = reply_buf(ctx->ad, total);
 	if (!out) {
 		fuse_reply_err(req, ENOMEM);
 		return 0;
@@ -666,7 +689,8 @@ static int read_binary(struct aiod_ctx *ctx, fuse_req_t req, size_t size)
 			ctx->nevents--;
 		}
 	}
-	free(out);
+	if (out != ctx->ad->rbuf)
+		free(out);
 	return 0;
 }
 

@@ -37,6 +37,8 @@
 #define AIOD_BUF_MAX (256u << 20)
 /* Requests handed to a worker in one go. */
 #define AIOD_RUN_MAX 64u
+/* Largest reply of events packed in the daemon's kept buffer. */
+#define AIOD_RBUF_KEEP (256u << 10)
 /* Capacity of an aio.txt context that does not start with `setup N`. */
 #define AIOD_TEXT_NR 128u
 
@@ -283,6 +285,8 @@ struct aiod {
 	uint64_t mnt_id;
 	unsigned int ncpus;
 	bool no_pidfd; /* EVFDFS_AIOD_NO_PIDFD: test the /proc fallback */
+	char *rbuf;    /* replies to reads of events (read_binary()) */
+	size_t rbuf_size;
 	struct aio_pool pool;
 };
 
