@@ -107,6 +107,22 @@ ACONFORM(cancel_checks)
 	close(fd);
 }
 
+/* A76: FSYNC cannot be cancelled, in flight or done: EINVAL; its event
+ * still comes. */
+ACONFORM(cancel_fsync_is_einval)
+{
+	void *ctx = aio_ctx(b, 4);
+	int fd = aio_tmpfile("/var/tmp", 64, O_RDWR);
+	struct iocb cb, *list[1] = { &cb };
+
+	io_prep_fsync(&cb, fd);
+	aio_rec(t, "submit fsync", b->submit(ctx, 1, list));
+	aio_rec(t, "cancel fsync", b->cancel(ctx, &cb, NULL));
+	aio_collect(b, t, ctx, 1, list, 1, false);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
+}
+
 /* A17: destroy cancels pending polls, whose RESFD is signalled by the
  * time it returns; A16, A18: the context is gone afterwards. */
 ACONFORM(destroy_cancels_and_invalidates)
