@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -288,4 +289,96 @@ ACONFORM(resfd_survives_close)
 	aio_rec(t, "destroy", b->destroy(ctx));
 	close(r2);
 	close(e);
+}
+
+/* Wait (bounded) for an event on @ep, then record it as rec_epoll does. */
+static void rec_edge(struct evt_transcript *t, const char *label, int ep)
+{
+	struct epoll_event ev[4];
+	int n = epoll_wait(ep, ev, 4, 3000);
+
+	if (n <= 0)
+		evt_rec(t, "%s: n=%d", label, n);
+	else
+		evt_rec(t, "%s: n=%d events=%#x", label, n,
+			(unsigned int)ev[0].events);
+}
+
+/* Drain an edge-triggered epoll instance without recording. */
+static void drain(int ep)
+{
+	struct epoll_event ev[4];
+
+	while (epoll_wait(ep, ev, 4, 0) > 0)
+		;
+}
+
+/*
+ * E34: a RESFD signal wakes with EPOLLIN, so edge-triggered epoll sees a
+ * new edge for every completion, also while the count is above 0, and
+ * only one.
+ */
+ACONFORM(resfd_signal_is_an_epollin_edge)
+{
+	void *ctx = aio_ctx(b, 8);
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	int c = b->counter(0, EFD_NONBLOCK);
+	int ep = epoll_on(c, EPOLLIN | EPOLLET);
+	struct iocb cb, *list[1] = { &cb };
+	char buf[8];
+	int i;
+
+	rec_epoll(t, "after add at 0", ep);
+	for (i = 0; i < 3; i++) {
+		io_prep_pread(&cb, fd, buf, 8, 0);
+		io_set_eventfd(&cb, c);
+		aio_rec(t, "submit, resfd c", b->submit(ctx, 1, list));
+		aio_collect(b, t, ctx, 1, list, 1, false);
+		rec_edge(t, "  edge", ep);
+		rec_epoll(t, "  again", ep);
+	}
+	aio_rec_resfd(t, c, 3);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(ep);
+	close(c);
+	close(fd);
+}
+
+/*
+ * E34, E40, E42: the completion that saturates a RESFD is an edge with
+ * POLLIN|POLLERR; select() then reports the counter readable and writable
+ * (POLLERR counts for both), level-triggered epoll reports 0x9, and a read
+ * brings it back to count 0.
+ */
+ACONFORM(resfd_saturation_seen_by_select_and_epoll)
+{
+	void *ctx = aio_ctx(b, 8);
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	int c = b->counter(0, EFD_NONBLOCK);
+	int et = epoll_on(c, EPOLLIN | EPOLLET);
+	int lt = epoll_on(c, EPOLLIN | EPOLLOUT);
+	struct iocb cb, *list[1] = { &cb };
+	uint64_t v = 0;
+	char buf[8];
+
+	b->set_count(c, 0xfffffffffffffffeull);
+	drain(et);
+	rec_select(t, "top", c);
+	rec_epoll(t, "top, level-triggered", lt);
+	io_prep_pread(&cb, fd, buf, 8, 0);
+	io_set_eventfd(&cb, c);
+	aio_rec(t, "submit, resfd c", b->submit(ctx, 1, list));
+	aio_collect(b, t, ctx, 1, list, 1, false);
+	rec_edge(t, "saturating edge", et);
+	rec_select(t, "saturated", c);
+	rec_epoll(t, "saturated, level-triggered", lt);
+	REC(t, "read", read(c, &v, 8));
+	evt_rec(t, "  value %#llx", (unsigned long long)v);
+	rec_select(t, "after read", c);
+	rec_epoll(t, "after read, level-triggered", lt);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(lt);
+	close(et);
+	close(c);
+	close(fd);
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -120,6 +121,39 @@ ACONFORM(rw_flags_then_access_mode)
 	close(zero);
 	close(wfd);
 	close(rfd);
+	close(fd);
+}
+
+/*
+ * A30.2: RWF_NOAPPEND on an append-only inode opened O_APPEND is EPERM at
+ * submission; without it the write appends whatever the offset.  Where
+ * the file system has no append-only flag, both sides record that.
+ */
+ACONFORM(noappend_on_append_only_file)
+{
+	void *ctx = aio_ctx(b, 4);
+	int fd = aio_tmpfile("/var/tmp", 64, O_RDWR);
+	int flags = 0, afd;
+	char out[8] = "";
+	struct iocb cb;
+
+	if (ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0 ||
+	    (flags |= FS_APPEND_FL, ioctl(fd, FS_IOC_SETFLAGS, &flags)) != 0) {
+		evt_rec(t, "no append-only flag here");
+		goto out;
+	}
+	afd = aio_reopen(fd, O_WRONLY | O_APPEND);
+	io_prep_pwrite(&cb, afd, (void *)"WXYZ", 4, 0);
+	cb.aio_rw_flags = 0x20; /* RWF_NOAPPEND */
+	one(b, t, ctx, "pwrite NOAPPEND, append-only", &cb);
+	io_prep_pwrite(&cb, afd, (void *)"WXYZ", 4, 0);
+	one(b, t, ctx, "pwrite at 0, append-only", &cb);
+	evt_rec(t, "  file at 64: %zd %.4s", pread(fd, out, 8, 64), out);
+	close(afd);
+	flags &= ~FS_APPEND_FL;
+	cr_assert_eq(ioctl(fd, FS_IOC_SETFLAGS, &flags), 0);
+out:
+	aio_rec(t, "destroy", b->destroy(ctx));
 	close(fd);
 }
 
