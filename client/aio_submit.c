@@ -384,6 +384,7 @@ err_free_iov:
 EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 			    struct iocb **iocbpp)
 {
+	KEEP_ERRNO;
 	uint64_t ptrs[CHUNK];
 	struct iocb cbs[CHUNK];
 	struct iovec rio[CHUNK], lio;
