@@ -387,15 +387,20 @@ bool shim_syscall_aio(long nr, const long *a, long *ret)
 		break;
 #ifdef SYS_io_pgetevents
 	case SYS_io_pgetevents: {
-		/* struct __aio_sigset, read without faulting (A70). */
+		/* struct __aio_sigset, read without faulting, after the
+		 * timeout, as the kernel reads them (A70). */
 		struct {
 			const sigset_t *sigmask;
 			size_t sigsetsize;
 		} usig = { NULL, 0 };
+		struct timespec ts;
 
 		if (!ctx_is_ours(ctx))
 			return false;
-		if (a[5] && !peek_mem(&usig, (const void *)a[5], sizeof(usig)))
+		if (a[4] && !peek_mem(&ts, (const void *)a[4], sizeof(ts)))
+			r = -EFAULT;
+		else if (a[5] &&
+			 !peek_mem(&usig, (const void *)a[5], sizeof(usig)))
 			r = -EFAULT;
 		else if (usig.sigmask && usig.sigsetsize != _NSIG / 8)
 			r = -EINVAL;
