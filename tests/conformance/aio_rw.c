@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/fs.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -15,7 +16,9 @@
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "aio_backend.h"
@@ -91,6 +94,102 @@ ACONFORM(ioprio_then_rw_flags)
 		one(b, t, ctx, cases[i].label, &cb);
 	}
 	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
+}
+
+/*
+ * Drop CAP_SYS_ADMIN and CAP_SYS_NICE from this thread's effective set
+ * (root stays root for everything else, the mount included).
+ */
+static void drop_rt_caps(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3,
+						0 };
+	struct __user_cap_data_struct data[2];
+
+	if (syscall(SYS_capget, &hdr, data))
+		_exit(100);
+	data[0].effective &= ~((1u << CAP_SYS_ADMIN) | (1u << CAP_SYS_NICE));
+	if (syscall(SYS_capset, &hdr, data))
+		_exit(101);
+}
+
+/*
+ * A30.1: CLASS_RT without CAP_SYS_ADMIN or CAP_SYS_NICE is EPERM, checked
+ * before aio_rw_flags; BE still works.  In a child that gave up both
+ * capabilities, on a file and on a counter; the child writes its
+ * results to a pipe, one line per submit, and the parent records them.
+ */
+ACONFORM(ioprio_rt_without_the_capability)
+{
+	static const struct {
+		const char *label;
+		unsigned int ioprio;
+		int rw;
+		bool counter;
+	} cases[] = {
+		{ "rt 1, file", IOPRIO_VALUE(1, 1) | 0x10000, 0, false },
+		{ "rt 1 + rw 0x200, file", IOPRIO_VALUE(1, 1) | 0x10000, 0x200,
+		  false },
+		{ "be 4, file", IOPRIO_VALUE(2, 4) | 0x10000, 0, false },
+		{ "rt 1, counter", IOPRIO_VALUE(1, 1) | 0x10000, 0, true },
+	};
+	int fd = aio_tmpfile("/var/tmp", 4096, O_RDWR);
+	int c = b->counter(3, EFD_NONBLOCK);
+	char line[256];
+	int p[2], status;
+	FILE *in;
+	pid_t pid;
+
+	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		char buf[64];
+		struct iocb cb, *list[1] = { &cb };
+		void *ctx = NULL;
+		size_t i;
+		int ret;
+
+		drop_rt_caps();
+		if (b->setup(4, &ctx))
+			_exit(102);
+		for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			io_prep_pread(&cb, cases[i].counter ? c : fd, buf,
+				      cases[i].counter ? 8 : sizeof(buf), 0);
+			cb.u.c.flags |= IOCB_FLAG_IOPRIO_;
+			cb.aio_reqprio = (short)(cases[i].ioprio & 0xffff);
+			cb.aio_rw_flags = cases[i].rw;
+			ret = b->submit(ctx, 1, list);
+			if (ret == 1) {
+				struct timespec ts = { 5, 0 };
+				struct io_event ev;
+
+				ret = b->getevents(ctx, 1, 1, &ev, &ts) == 1
+					      ? (int)ev.res
+					      : -ETIMEDOUT;
+				dprintf(p[1], "%s: submitted, res %d\n",
+					cases[i].label, ret);
+			} else {
+				dprintf(p[1], "%s: %s\n", cases[i].label,
+					ret < 0 ? evt_errname(-ret) : "?");
+			}
+		}
+		b->destroy(ctx);
+		_exit(0);
+	}
+	close(p[1]);
+	in = fdopen(p[0], "r");
+	cr_assert(in);
+	while (fgets(line, sizeof(line), in)) {
+		line[strcspn(line, "\n")] = 0;
+		evt_rec(t, "%s", line);
+	}
+	fclose(in);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	evt_rec(t, "child exit %d",
+		WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	close(c);
 	close(fd);
 }
 
