@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aio_backend.h"
@@ -105,6 +106,38 @@ ACONFORM(poll_immediate)
 	close(fd);
 	close(zero);
 	close(one_);
+}
+
+/*
+ * A43, A42: a FIFO opened for reading and writing waits on two queues (its
+ * readers' and its writers'): a POLL that would have to wait there is
+ * EINVAL, one that is ready at once completes.
+ */
+ACONFORM(poll_of_a_file_with_two_wait_queues)
+{
+	void *ctx = aio_ctx(b, 8);
+	char path[] = "/var/tmp/evfdfs-fifo-XXXXXX";
+	struct iocb cb;
+	int fd, dirfd;
+
+	cr_assert(mkdtemp(path));
+	dirfd = open(path, O_DIRECTORY | O_CLOEXEC);
+	cr_assert(dirfd >= 0);
+	cr_assert_eq(mkfifoat(dirfd, "f", 0600), 0);
+	fd = openat(dirfd, "f", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	unlinkat(dirfd, "f", 0);
+	rmdir(path);
+	close(dirfd);
+	io_prep_poll(&cb, fd, POLLIN);
+	one(b, t, ctx, "fifo O_RDWR, empty, IN", &cb);
+	io_prep_poll(&cb, fd, POLLIN | POLLOUT);
+	one(b, t, ctx, "fifo O_RDWR, empty, IN|OUT", &cb);
+	cr_assert_eq(write(fd, "x", 1), 1);
+	io_prep_poll(&cb, fd, POLLIN);
+	one(b, t, ctx, "fifo O_RDWR, one byte, IN", &cb);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
 }
 
 /* A45, A44, A47: completion by a wake-up on a pipe, once. */
