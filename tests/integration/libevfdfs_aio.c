@@ -10,10 +10,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
-#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -345,63 +343,4 @@ Test(libevfdfs_aio, write_from_partly_unreadable_buffer, .timeout = TMO)
 	cr_assert_eq(evfdfs_io_destroy(ctx), 0);
 	munmap(p, 8192);
 	close(fd);
-}
-
-/*
- * Documented difference: of the mount's own files, only counters and
- * their text view take AIO.  The text view takes POLL (its counter's
- * readiness) but not transfers; status, trace and aio take nothing
- * (EINVAL): their readiness belongs to each open file, and the daemon
- * sees only which file the submitter's descriptor names, not which open.
- */
-Test(libevfdfs_aio, poll_of_the_mounts_own_files, .timeout = TMO)
-{
-	static const char *const others[] = { "status", "trace", "aio" };
-	struct evfdfs_io_ctx *ctx = ctx_new(4);
-	char name[64], rel[96], path[PATH_MAX];
-	struct iocb cb, *list[1] = { &cb };
-	struct io_event ev;
-	uint64_t v = 0;
-	size_t i;
-	int c, tv, fd;
-
-	evt_unique(name, sizeof(name), "ownpoll");
-	c = evt_create_counter(evt_shared_mnt(), name, 0, false, O_NONBLOCK);
-	snprintf(rel, sizeof(rel), "text/%s", name);
-	tv = open(evt_path(path, sizeof(path), evt_shared_mnt(), rel),
-		  O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	cr_assert(c >= 0 && tv >= 0, "%s: %s", path, strerror(errno));
-
-	io_prep_pread(&cb, tv, &v, 8, 0);
-	cr_expect_eq(evfdfs_io_submit(ctx, 1, list), -EINVAL, "PREAD of %s",
-		     path);
-	io_prep_poll(&cb, tv, POLLIN);
-	cb.data = (void *)0x7e57;
-	cr_assert_eq(evfdfs_io_submit(ctx, 1, list), 1, "POLL of %s", path);
-	cr_assert_eq(
-		evfdfs_io_getevents(ctx, 0, 1, &ev, &(struct timespec){ 0, 0 }),
-		0, "the text view's POLL completed with the counter at 0");
-	cr_assert_eq(evfdfs_write(c, 2), 0);
-	cr_assert_eq(collect(ctx, &ev, 1), 1);
-	cr_expect_eq((uintptr_t)ev.data, 0x7e57);
-	cr_expect_eq((long)ev.res, POLLIN, "res %#lx", (long)ev.res);
-
-	for (i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
-		fd = open(evt_path(path, sizeof(path), evt_shared_mnt(),
-				   others[i]),
-			  O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-		cr_assert(fd >= 0, "%s: %s", others[i], strerror(errno));
-		io_prep_poll(&cb, fd, POLLIN);
-		cr_expect_eq(evfdfs_io_submit(ctx, 1, list), -EINVAL,
-			     "POLL of %s", others[i]);
-		io_prep_pread(&cb, fd, &v, 8, 0);
-		cr_expect_eq(evfdfs_io_submit(ctx, 1, list), -EINVAL,
-			     "PREAD of %s", others[i]);
-		close(fd);
-	}
-	cr_expect_eq(evfdfs_io_destroy(ctx), 0);
-	close(tv);
-	close(c);
-	evt_path(path, sizeof(path), evt_shared_mnt(), name);
-	unlink(path);
 }
