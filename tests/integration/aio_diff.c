@@ -23,6 +23,8 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <evfdfs.h>
+
 #include "aio_lib.h"
 #include "integ.h"
 
@@ -487,6 +489,78 @@ INTEG_TEST(aio_diff, sigpipe_and_fsize_are_the_daemons, 60)
 		unlink(path);
 		at_be_destroy(&b);
 	}
+	cr_assert_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
+}
+
+/*
+ * The records are the submitter's own write(2) of the control file, which
+ * the kernel cuts at the submitter's RLIMIT_FSIZE (position 0 on a
+ * stream).  The library sizes them to fit: with the limit at 4 KiB, one
+ * PWRITE of 8 KiB is a short write (the part that fits in a record under
+ * the limit, as a write beyond EVFDFS_IO_MAX_BYTES is short), and eight
+ * PWRITEs of 1000 bytes, 8.5 KiB of records, are all accepted and written
+ * whole (the limit on the I/O itself is the daemon's).  Linux cuts the
+ * 8 KiB write at 4096 and refuses those beyond the limit, so the kernel
+ * side is not compared here; sigpipe_and_fsize_are_the_daemons is that.
+ */
+INTEG_TEST(aio_diff, records_fit_under_the_submitters_fsize_limit, 60)
+{
+	enum { LIM = 4096, N = 8 };
+	static char data[8192], back[8192];
+	struct evfdfs_io_ctx *ctx = NULL;
+	struct timespec tmo = { 10, 0 };
+	struct iocb cbs[N], *list[N];
+	struct io_event ev[N];
+	struct rlimit old_lim, lim;
+	char path[PATH_MAX];
+	sigset_t set, old;
+	struct stat st;
+	int64_t res;
+	int f, i, got;
+
+	for (i = 0; i < (int)sizeof(data); i++)
+		data[i] = (char)('A' + i % 26);
+	sigemptyset(&set);
+	sigaddset(&set, SIGXFSZ);
+	cr_assert_eq(sigprocmask(SIG_BLOCK, &set, &old), 0);
+	cr_assert_eq(evfdfs_io_setup(evt_shared_mnt(), N, &ctx), 0);
+	at_make_file(path, sizeof(path), "/var/tmp", 0);
+	f = open(path, O_RDWR | O_CLOEXEC);
+	cr_assert(f >= 0);
+	cr_assert_eq(getrlimit(RLIMIT_FSIZE, &old_lim), 0);
+	lim = old_lim;
+	lim.rlim_cur = LIM;
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &lim), 0);
+
+	at_prep_pwrite(&cbs[0], f, data, sizeof(data), 0);
+	list[0] = &cbs[0];
+	cr_expect_eq(evfdfs_io_submit(ctx, 1, list), 1, "the 8 KiB PWRITE");
+	cr_assert_eq(evfdfs_io_getevents(ctx, 1, 1, ev, &tmo), 1);
+	res = (int64_t)ev[0].res;
+	cr_expect(res > 0 && res <= LIM - 88, "res %lld", (long long)res);
+
+	for (i = 0; i < N; i++) {
+		at_prep_pwrite(&cbs[i], f, data + i * 1000, 1000, i * 1000);
+		list[i] = &cbs[i];
+	}
+	cr_expect_eq(evfdfs_io_submit(ctx, N, list), N, "8 x 1000 bytes");
+	for (got = 0; got < N;) {
+		i = evfdfs_io_getevents(ctx, 1, N - got, ev + got, &tmo);
+		cr_assert(i > 0, "%d of %d events", got, N);
+		got += i;
+	}
+	for (i = 0; i < N; i++)
+		cr_expect_eq((int64_t)ev[i].res, 1000, "res %lld",
+			     (long long)ev[i].res);
+	cr_assert_eq(setrlimit(RLIMIT_FSIZE, &old_lim), 0);
+	cr_assert_eq(fstat(f, &st), 0);
+	cr_expect_eq(st.st_size, N * 1000);
+	cr_assert_eq(pread(f, back, N * 1000, 0), N * 1000);
+	cr_expect_eq(memcmp(back, data, N * 1000), 0, "the file's data");
+	close(f);
+	unlink(path);
+	cr_expect_eq(evfdfs_io_destroy(ctx), 0);
+	cr_expect_not(take_pending(SIGXFSZ), "SIGXFSZ sent to the submitter");
 	cr_assert_eq(sigprocmask(SIG_SETMASK, &old, NULL), 0);
 }
 
