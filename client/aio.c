@@ -518,6 +518,7 @@ static void ctx_free(struct evfdfs_io_ctx *ctx)
 EXPORT int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 			   struct evfdfs_io_ctx **ctxp)
 {
+	KEEP_ERRNO;
 	struct evfdfs_wire_setup rec;
 	struct evfdfs_io_ctx *ctx, *cur;
 	int ret;
@@ -618,6 +619,7 @@ static void drain(struct evfdfs_io_ctx *ctx)
 
 EXPORT int evfdfs_io_destroy(struct evfdfs_io_ctx *ctx)
 {
+	KEEP_ERRNO;
 	static const uint64_t one = 1;
 	long i;
 
@@ -646,6 +648,7 @@ EXPORT int evfdfs_io_destroy(struct evfdfs_io_ctx *ctx)
 EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *ctx, struct iocb *iocb,
 			    struct io_event *result)
 {
+	KEEP_ERRNO;
 	struct evfdfs_wire_cancel rec;
 	uint32_t key;
 	int ret = 0;
@@ -670,6 +673,7 @@ EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *ctx, struct iocb *iocb,
 EXPORT int evfdfs_io_queue_init(const char *mnt, int maxevents,
 				struct evfdfs_io_ctx **ctxp)
 {
+	KEEP_ERRNO;
 	static struct evfdfs_io_ctx *const none;
 
 	if (maxevents <= 0)

@@ -214,6 +214,8 @@ EXPORT int evfdfs_io_getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 			       struct io_event *events,
 			       const struct timespec *timeout)
 {
+	KEEP_ERRNO;
+
 	return getevents_entry(ctx, min_nr, nr, events, timeout, false, NULL);
 }
 
@@ -222,5 +224,7 @@ EXPORT int evfdfs_io_pgetevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 				const struct timespec *timeout,
 				const sigset_t *sigmask)
 {
+	KEEP_ERRNO;
+
 	return getevents_entry(ctx, min_nr, nr, events, timeout, true, sigmask);
 }

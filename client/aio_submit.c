@@ -47,6 +47,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -76,7 +77,28 @@ struct batch {
 	int pk_fd[PARK_CACHE];
 	bool pk_val[PARK_CACHE];
 	unsigned int pk_n;
+	size_t wmax; /* the longest write(2) that arrives whole; 0: not known */
 };
+
+/*
+ * The kernel cuts every write(2) of a FUSE file at the writer's
+ * RLIMIT_FSIZE (generic_write_checks; a stream writes at position 0), and
+ * a cut record is a malformed one: records are sized and batched to fit
+ * under it.  Read once per submit call.
+ */
+static size_t write_max(struct batch *b)
+{
+	struct rlimit rl;
+
+	if (!b->wmax) {
+		b->wmax = EVFDFS_WIRE_MAX_RECORD;
+		if (getrlimit(RLIMIT_FSIZE, &rl) == 0 &&
+		    rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < b->wmax)
+			b->wmax =
+				rl.rlim_cur > 8 ? rl.rlim_cur & ~(rlim_t)7 : 8;
+	}
+	return b->wmax;
+}
 
 static int batch_room(struct batch *b, size_t more)
 {
@@ -411,7 +433,17 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 	codec_plan(cb, iov, umem_user_max(), &p);
 	flags |= p.flags;
 	len = codec_submit_len(p.nsegs, p.datalen);
-	if (b->len + len > EVFDFS_WIRE_MAX_RECORD && b->n) {
+	if (p.datalen && len > write_max(b)) {
+		/* A short write, cut to fit (EVFDFS_WIRE_SUB_DATA_CUT). */
+		uint32_t head = codec_submit_len(p.nsegs, 0);
+
+		if (write_max(b) >= head + 8) {
+			p.datalen = (uint32_t)(write_max(b) - head) & ~7u;
+			flags |= EVFDFS_WIRE_SUB_DATA_CUT;
+			len = head + p.datalen;
+		}
+	}
+	if (b->len + len > write_max(b) && b->n) {
 		ret = flush(ctx, b, done);
 		if (ret)
 			goto err_free_iov;
@@ -426,6 +458,7 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		got = p.vectored ? umem_gather(dst, iov, p.nsegs, p.datalen)
 				 : umem_read_upto(dst, cb->aio_buf, p.datalen);
 		if (got < p.datalen) {
+			flags &= ~EVFDFS_WIRE_SUB_DATA_CUT;
 			flags |= EVFDFS_WIRE_SUB_BUF_FAULT;
 			p.datalen = 0;
 			len = codec_submit_len(p.nsegs, 0);
@@ -451,6 +484,7 @@ err_free_iov:
 EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 			    struct iocb **iocbpp)
 {
+	KEEP_ERRNO;
 	uint64_t ptrs[CHUNK];
 	struct iocb cbs[CHUNK];
 	struct iovec rio[CHUNK], lio;

@@ -22,6 +22,7 @@
 #include <evfdfs/wire.h>
 
 #include "evfdfs.h"
+#include "keep_errno.h"
 
 #define EXPORT __attribute__((visibility("default")))
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "evfdfs.h"
+#include "keep_errno.h"
 #include "preload_i.h"
 
 /*
@@ -225,6 +226,8 @@ static long sys_aio(long nr, long a, long b, long c, long d, long e, long f)
 
 EXPORT int io_setup(int maxevents, io_context_t *ctxp)
 {
+	KEEP_ERRNO;
+
 	if (shim_on() && shim.aio)
 		return emu_setup(maxevents, ctxp, false);
 	if (shim.io_setup)
@@ -234,6 +237,8 @@ EXPORT int io_setup(int maxevents, io_context_t *ctxp)
 
 EXPORT int io_queue_init(int maxevents, io_context_t *ctxp)
 {
+	KEEP_ERRNO;
+
 	if (shim_on() && shim.aio)
 		return emu_setup(maxevents, ctxp, true);
 	if (shim.io_queue_init)
@@ -246,6 +251,8 @@ EXPORT int io_queue_init(int maxevents, io_context_t *ctxp)
 
 EXPORT int io_destroy(io_context_t ctx)
 {
+	KEEP_ERRNO;
+
 	if (emulated_ctx(ctx))
 		return emu_destroy(ctx);
 	if (shim.io_destroy)
@@ -255,6 +262,8 @@ EXPORT int io_destroy(io_context_t ctx)
 
 EXPORT int io_queue_release(io_context_t ctx)
 {
+	KEEP_ERRNO;
+
 	if (emulated_ctx(ctx))
 		return emu_destroy(ctx);
 	if (shim.io_queue_release)
@@ -264,6 +273,7 @@ EXPORT int io_queue_release(io_context_t ctx)
 
 EXPORT int io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 {
+	KEEP_ERRNO;
 	int ret;
 
 	if (emulated_ctx(ctx))
@@ -281,6 +291,8 @@ EXPORT int io_submit(io_context_t ctx, long nr, struct iocb **iocbpp)
 EXPORT int io_getevents(io_context_t ctx, long min_nr, long nr,
 			struct io_event *events, struct timespec *timeout)
 {
+	KEEP_ERRNO;
+
 	if (emulated_ctx(ctx))
 		return LIB_CALL(evfdfs_io_getevents((struct evfdfs_io_ctx *)ctx,
 						    min_nr, nr, events,
@@ -295,6 +307,7 @@ EXPORT int io_pgetevents(io_context_t ctx, long min_nr, long nr,
 			 struct io_event *events, struct timespec *timeout,
 			 sigset_t *sigmask)
 {
+	KEEP_ERRNO;
 	struct {
 		const sigset_t *sigmask;
 		size_t sigsetsize;
@@ -314,6 +327,8 @@ EXPORT int io_pgetevents(io_context_t ctx, long min_nr, long nr,
 EXPORT int io_cancel(io_context_t ctx, struct iocb *iocb,
 		     struct io_event *result)
 {
+	KEEP_ERRNO;
+
 	if (emulated_ctx(ctx))
 		return LIB_CALL(evfdfs_io_cancel((struct evfdfs_io_ctx *)ctx,
 						 iocb, result));
@@ -372,15 +387,20 @@ bool shim_syscall_aio(long nr, const long *a, long *ret)
 		break;
 #ifdef SYS_io_pgetevents
 	case SYS_io_pgetevents: {
-		/* struct __aio_sigset, read without faulting (A70). */
+		/* struct __aio_sigset, read without faulting, after the
+		 * timeout, as the kernel reads them (A70). */
 		struct {
 			const sigset_t *sigmask;
 			size_t sigsetsize;
 		} usig = { NULL, 0 };
+		struct timespec ts;
 
 		if (!ctx_is_ours(ctx))
 			return false;
-		if (a[5] && !peek_mem(&usig, (const void *)a[5], sizeof(usig)))
+		if (a[4] && !peek_mem(&ts, (const void *)a[4], sizeof(ts)))
+			r = -EFAULT;
+		else if (a[5] &&
+			 !peek_mem(&usig, (const void *)a[5], sizeof(usig)))
 			r = -EFAULT;
 		else if (usig.sigmask && usig.sigsetsize != _NSIG / 8)
 			r = -EINVAL;

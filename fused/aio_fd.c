@@ -104,13 +104,23 @@ bool caller_rt_ok(pid_t pid)
 	       ((1ull << CAP_SYS_ADMIN_BIT) | (1ull << CAP_SYS_NICE_BIT));
 }
 
-static bool is_kernel_eventfd(int fd)
+/*
+ * What an anonymous-inode file is, by its fdinfo: a kernel eventfd, a
+ * signalfd (whose readiness is the pending signals of the task that
+ * polls it: here the daemon's, never the caller's), or something else.
+ */
+static enum afile_kind anon_kind(int fd)
 {
 	char path[64], buf[1024];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	return read_small(path, buf, sizeof(buf)) > 0 &&
-	       field(buf, "eventfd-count:") != NULL;
+	if (read_small(path, buf, sizeof(buf)) <= 0)
+		return AF_ANON;
+	if (field(buf, "eventfd-count:"))
+		return AF_EVENTFD;
+	if (field(buf, "sigmask:"))
+		return AF_SIGNALFD;
+	return AF_ANON;
 }
 
 /* A file of this mount by inode number: a counter, or something else. */
@@ -153,7 +163,7 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f)
 	f->fd = fd;
 	switch (stx.stx_mode & S_IFMT) {
 	case 0: /* an anonymous inode */
-		f->kind = is_kernel_eventfd(fd) ? AF_EVENTFD : AF_ANON;
+		f->kind = anon_kind(fd);
 		break;
 	case S_IFIFO:
 	case S_IFSOCK:
@@ -204,8 +214,12 @@ static int proc_get(struct aiod *ad, pid_t pid, uint32_t fdnum, struct afile *f)
 		return -EBADF;
 	link[n] = '\0';
 	if (strncmp(link, "anon_inode:", 11) == 0) {
-		f->kind = strcmp(link, "anon_inode:[eventfd]") ? AF_ANON
-							       : AF_EVENTFD;
+		if (strcmp(link, "anon_inode:[eventfd]") == 0)
+			f->kind = AF_EVENTFD;
+		else if (strcmp(link, "anon_inode:[signalfd]") == 0)
+			f->kind = AF_SIGNALFD;
+		else
+			f->kind = AF_ANON;
 		return 0; /* known, but not reopenable: fd stays -1 */
 	}
 	oflags = (int)(flags & (O_ACCMODE | O_APPEND | O_DIRECT));

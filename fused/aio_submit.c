@@ -436,11 +436,11 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		return route_self(a, s);
 	if (a->file.fd < 0)
 		return -EINVAL; /* reached only through /proc: not reopenable */
+	if (kind == AF_SIGNALFD)
+		return -EINVAL; /* polled or read here, it is the daemon's */
 	if (op_is_rw(a->op)) {
-		/*
-		 * Reading another process's signalfd, pidfd or inotify from
-		 * here would act on the daemon, not the caller: refused.
-		 */
+		/* Other anonymous files (timerfd, inotify, pidfd...) take
+		 * POLL only (the README's differences). */
 		if (kind == AF_ANON)
 			return -EINVAL;
 		/* The kernel checks the daemon's capabilities: A30.1's EPERM

@@ -78,21 +78,17 @@
 
 #include "aiod_i.h"
 
-/* Write permission on a counter, as the kernel would check it. */
+/* Write permission on a counter, as the kernel would check it (cred_may). */
 static bool may_write(const struct sjob *job, const struct cnode *cn)
 {
-	int i;
+	const struct cred who = {
+		.uid = job->uid,
+		.gid = job->gid,
+		.groups = job->groups,
+		.ngroups = job->ngroups,
+	};
 
-	if (job->uid == 0)
-		return true;
-	if (job->uid == cn->uid)
-		return cn->mode & 0200;
-	if (job->gid == cn->gid)
-		return cn->mode & 0020;
-	for (i = 0; i < job->ngroups; i++)
-		if (job->groups[i] == cn->gid)
-			return cn->mode & 0020;
-	return cn->mode & 0002;
+	return cred_may(&who, cnode_perm(cn), MAY_WRITE);
 }
 
 static int text_resfd(struct sjob *job, const char *name, struct areq *a)

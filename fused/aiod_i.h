@@ -56,7 +56,8 @@ enum afile_kind {
 	AF_STREAM,   /* a pipe, FIFO or socket */
 	AF_CHR,	     /* a character device */
 	AF_REG,	     /* regular files, block devices, directories */
-	AF_ANON,     /* other anonymous-inode files (timerfd, signalfd...) */
+	AF_SIGNALFD, /* a signalfd: it would show the daemon's signals */
+	AF_ANON,     /* other anonymous-inode files (timerfd, inotify...) */
 };
 
 /*

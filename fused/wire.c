@@ -65,9 +65,15 @@ static int decode_data(struct wire_sub *out, uint32_t segs_end, uint32_t len)
 	nodata = (out->s.flags & SUB_FAULTS) || out->bad_seg ||
 		 (out->vectored ? !out->have_segs
 				: (int64_t)out->s.iocb.aio_nbytes < 0);
-	if (nodata && avail == 0)
+	if (out->s.flags & EVFDFS_WIRE_SUB_DATA_CUT) {
+		/* Cut by the submitter: 8-byte steps, short of the whole. */
+		if (nodata || avail == 0 || avail % 8 ||
+		    avail > EVFDFS_WIRE_MAX_DATA || avail >= out->total)
+			return -EINVAL;
+		out->datalen = avail;
+	} else if (nodata && avail == 0) {
 		return 0;
-	if (out->total <= EVFDFS_WIRE_MAX_DATA) {
+	} else if (out->total <= EVFDFS_WIRE_MAX_DATA) {
 		if (EVFDFS_WIRE_ALIGN(segs_end + (uint32_t)out->total) != len)
 			return -EINVAL;
 		out->datalen = (uint32_t)out->total;
@@ -125,8 +131,12 @@ int wire_decode_submit(const void *rec, uint32_t len, struct wire_sub *out)
 	} else {
 		out->total = nbytes;
 	}
-	if (!out->write)
-		return len == segs_end ? 0 : -EINVAL;
+	if (!out->write) {
+		if (len != segs_end ||
+		    (out->s.flags & EVFDFS_WIRE_SUB_DATA_CUT))
+			return -EINVAL;
+		return 0;
+	}
 	return decode_data(out, segs_end, len);
 }
 

@@ -6,7 +6,8 @@
  *
  * Changelog:
  *   1 (evfdfs 0.1.0): SETUP, SUBMIT, CANCEL records written; EVENT records
- *     read.
+ *     read.  EVFDFS_WIRE_SUB_DATA_CUT added after 0.1.0 (a daemon without
+ *     it refuses the flag with EINVAL).
  *
  * Everything a record carries is in the record: the daemon never
  * dereferences a pointer of the submitting process.  `struct iocb` and
@@ -86,7 +87,16 @@ struct evfdfs_wire_setup {
 #define EVFDFS_WIRE_SUB_KEY_FAULT \
 	0x8 /* aio_key is not writable: EFAULT at
 					 * step 7 of table 2.5 */
-#define EVFDFS_WIRE_SUB_FLAGS 0xf
+/*
+ * The data of a PWRITE/PWRITEV stops short of aio_nbytes (or the segments'
+ * sum) by the submitter's choice: its RLIMIT_FSIZE caps every write(2) of
+ * this file (a FUSE write goes through the kernel's generic_write_checks,
+ * at position 0 on a stream), so a record must fit under it.  The data is
+ * then a multiple of 8 bytes and the whole rest of the record, and the
+ * write is short, as a write beyond EVFDFS_WIRE_MAX_DATA is.
+ */
+#define EVFDFS_WIRE_SUB_DATA_CUT 0x10
+#define EVFDFS_WIRE_SUB_FLAGS 0x1f
 
 /*
  * A submission.  After the fixed part:
@@ -95,7 +105,8 @@ struct evfdfs_wire_setup {
  *     readable; 0 otherwise, and the daemon applies the kernel's checks to
  *     aio_nbytes);
  *   - PWRITE/PWRITEV: the data to write (aio_nbytes bytes, or the sum of
- *     the segments), at most what fits in EVFDFS_WIRE_MAX_RECORD;
+ *     the segments), at most what fits in EVFDFS_WIRE_MAX_RECORD, or less
+ *     with EVFDFS_WIRE_SUB_DATA_CUT;
  *   - padding to a multiple of 8.
  * The daemon checks that len is exactly what these add up to (EINVAL).
  */

@@ -107,6 +107,22 @@ ACONFORM(cancel_checks)
 	close(fd);
 }
 
+/* A76: FSYNC cannot be cancelled, in flight or done: EINVAL; its event
+ * still comes. */
+ACONFORM(cancel_fsync_is_einval)
+{
+	void *ctx = aio_ctx(b, 4);
+	int fd = aio_tmpfile("/var/tmp", 64, O_RDWR);
+	struct iocb cb, *list[1] = { &cb };
+
+	io_prep_fsync(&cb, fd);
+	aio_rec(t, "submit fsync", b->submit(ctx, 1, list));
+	aio_rec(t, "cancel fsync", b->cancel(ctx, &cb, NULL));
+	aio_collect(b, t, ctx, 1, list, 1, false);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
+}
+
 /* A17: destroy cancels pending polls, whose RESFD is signalled by the
  * time it returns; A16, A18: the context is gone afterwards. */
 ACONFORM(destroy_cancels_and_invalidates)
@@ -166,4 +182,44 @@ ACONFORM(destroy_ends_a_blocked_getevents)
 	aio_rec(t, "destroy", b->destroy(g.ctx));
 	pthread_join(th, NULL);
 	aio_rec(t, "blocked getevents", g.ret);
+}
+
+struct collecting_get {
+	const struct aio_backend *b;
+	void *ctx;
+	int ret;
+};
+
+static void *collecting_get_main(void *arg)
+{
+	struct collecting_get *g = arg;
+	struct io_event ev[2];
+
+	g->ret = g->b->getevents(g->ctx, 2, 2, ev, NULL);
+	return NULL;
+}
+
+/* A18: a getevents that has collected some when destroy ends its wait
+ * returns their count, not EINVAL. */
+ACONFORM(destroy_ends_a_blocked_getevents_with_its_count)
+{
+	struct collecting_get g = { b, aio_ctx(b, 4), 1 };
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	int r = b->counter(0, EFD_NONBLOCK);
+	struct iocb cb, *list[1] = { &cb };
+	pthread_t th;
+	char buf[8];
+
+	io_prep_pread(&cb, fd, buf, 8, 0);
+	io_set_eventfd(&cb, r);
+	aio_rec(t, "submit", b->submit(g.ctx, 1, list));
+	/* The event is queued before RESFD moves (A56). */
+	aio_rec_resfd(t, r, 1);
+	cr_assert_eq(pthread_create(&th, NULL, collecting_get_main, &g), 0);
+	poll(NULL, 0, 300);
+	aio_rec(t, "destroy", b->destroy(g.ctx));
+	pthread_join(th, NULL);
+	aio_rec(t, "blocked getevents, min_nr 2", g.ret);
+	close(r);
+	close(fd);
 }

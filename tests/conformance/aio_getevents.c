@@ -16,7 +16,10 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <evfdfs.h>
 
 #include "aio_backend.h"
 
@@ -306,4 +309,65 @@ ACONFORM(pgetevents_returns_ready_events)
 	}
 	aio_rec(t, "destroy", b->destroy(ctx));
 	close(e);
+}
+
+/* A72: interrupted after collecting some, pgetevents returns the count. */
+ACONFORM(pgetevents_signal_after_some_collected)
+{
+	void *ctx = aio_ctx(b, 4);
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	struct iocb cb[1];
+	struct io_event ev[2];
+	struct aio_pinger ping;
+	char buf[1][8];
+	sigset_t empty;
+	long long deadline;
+	int ret;
+
+	sigemptyset(&empty);
+	aio_handle_signal(SIGUSR1, true);
+	ready_reads(b, ctx, cb, 1, fd, buf);
+	/* Until the completion was there before the wait started. */
+	deadline = evt_now_ms() + 5000;
+	aio_pinger_start(&ping, pthread_self(), SIGUSR1, 300, 100);
+	do {
+		ret = b->pgetevents(ctx, 2, 2, ev, NULL, &empty);
+	} while (ret == -EINTR && evt_now_ms() < deadline);
+	aio_pinger_stop(&ping);
+	aio_rec(t, "one collected, min_nr 2", ret);
+	evt_rec(t, "handler ran: %s", aio_sig_count ? "yes" : "no");
+	aio_default_signal(SIGUSR1);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
+}
+
+/*
+ * L4, a documented difference (README, "Differences from kernel AIO"):
+ * libaio's io_getevents answers a {0, 0} timeout on an empty ring with 0
+ * without a system call, whatever min_nr and nr say; the mount has no ring
+ * to peek at, so the call is checked as the system call checks it.  The
+ * kernel's half uses libaio itself (the other cases use the raw system
+ * call, which behaves like the mount).
+ */
+Test(aio_difference, no_ring_peek_for_a_zero_timeout, .timeout = 30)
+{
+	struct evfdfs_io_ctx *m = NULL;
+	struct timespec zero = { 0, 0 };
+	struct io_event ev[2];
+	io_context_t k = 0;
+
+	evt_shared_mnt();
+	cr_assert_eq(io_setup(4, &k), 0);
+	cr_assert_eq(evfdfs_io_setup(evt_shared_mnt(), 4, &m), 0);
+	cr_expect_eq(io_getevents(k, 2, 1, ev, &zero), 0,
+		     "libaio (L4): nr < min_nr on an empty ring is 0");
+	cr_expect_eq(syscall(SYS_io_getevents, k, 2, 1, ev, &zero), -1,
+		     "the system call checks nr < min_nr (A60)");
+	cr_expect_eq(evfdfs_io_getevents(m, 2, 1, ev, &zero), -EINVAL,
+		     "mount, documented: checked as the system call does");
+	cr_expect_eq(io_getevents(k, 1, 1, ev, &zero), 0);
+	cr_expect_eq(evfdfs_io_getevents(m, 1, 1, ev, &zero), 0,
+		     "an empty context answers 0 either way");
+	cr_expect_eq(io_destroy(k), 0);
+	cr_expect_eq(evfdfs_io_destroy(m), 0);
 }

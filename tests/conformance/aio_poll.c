@@ -8,7 +8,9 @@
 #include <poll.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aio_backend.h"
@@ -104,6 +106,38 @@ ACONFORM(poll_immediate)
 	close(fd);
 	close(zero);
 	close(one_);
+}
+
+/*
+ * A43, A42: a FIFO opened for reading and writing waits on two queues (its
+ * readers' and its writers'): a POLL that would have to wait there is
+ * EINVAL, one that is ready at once completes.
+ */
+ACONFORM(poll_of_a_file_with_two_wait_queues)
+{
+	void *ctx = aio_ctx(b, 8);
+	char path[] = "/var/tmp/evfdfs-fifo-XXXXXX";
+	struct iocb cb;
+	int fd, dirfd;
+
+	cr_assert(mkdtemp(path));
+	dirfd = open(path, O_DIRECTORY | O_CLOEXEC);
+	cr_assert(dirfd >= 0);
+	cr_assert_eq(mkfifoat(dirfd, "f", 0600), 0);
+	fd = openat(dirfd, "f", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	unlinkat(dirfd, "f", 0);
+	rmdir(path);
+	close(dirfd);
+	io_prep_poll(&cb, fd, POLLIN);
+	one(b, t, ctx, "fifo O_RDWR, empty, IN", &cb);
+	io_prep_poll(&cb, fd, POLLIN | POLLOUT);
+	one(b, t, ctx, "fifo O_RDWR, empty, IN|OUT", &cb);
+	cr_assert_eq(write(fd, "x", 1), 1);
+	io_prep_poll(&cb, fd, POLLIN);
+	one(b, t, ctx, "fifo O_RDWR, one byte, IN", &cb);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
 }
 
 /* A45, A44, A47: completion by a wake-up on a pipe, once. */
@@ -288,4 +322,96 @@ ACONFORM(resfd_survives_close)
 	aio_rec(t, "destroy", b->destroy(ctx));
 	close(r2);
 	close(e);
+}
+
+/* Wait (bounded) for an event on @ep, then record it as rec_epoll does. */
+static void rec_edge(struct evt_transcript *t, const char *label, int ep)
+{
+	struct epoll_event ev[4];
+	int n = epoll_wait(ep, ev, 4, 3000);
+
+	if (n <= 0)
+		evt_rec(t, "%s: n=%d", label, n);
+	else
+		evt_rec(t, "%s: n=%d events=%#x", label, n,
+			(unsigned int)ev[0].events);
+}
+
+/* Drain an edge-triggered epoll instance without recording. */
+static void drain(int ep)
+{
+	struct epoll_event ev[4];
+
+	while (epoll_wait(ep, ev, 4, 0) > 0)
+		;
+}
+
+/*
+ * E34: a RESFD signal wakes with EPOLLIN, so edge-triggered epoll sees a
+ * new edge for every completion, also while the count is above 0, and
+ * only one.
+ */
+ACONFORM(resfd_signal_is_an_epollin_edge)
+{
+	void *ctx = aio_ctx(b, 8);
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	int c = b->counter(0, EFD_NONBLOCK);
+	int ep = epoll_on(c, EPOLLIN | EPOLLET);
+	struct iocb cb, *list[1] = { &cb };
+	char buf[8];
+	int i;
+
+	rec_epoll(t, "after add at 0", ep);
+	for (i = 0; i < 3; i++) {
+		io_prep_pread(&cb, fd, buf, 8, 0);
+		io_set_eventfd(&cb, c);
+		aio_rec(t, "submit, resfd c", b->submit(ctx, 1, list));
+		aio_collect(b, t, ctx, 1, list, 1, false);
+		rec_edge(t, "  edge", ep);
+		rec_epoll(t, "  again", ep);
+	}
+	aio_rec_resfd(t, c, 3);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(ep);
+	close(c);
+	close(fd);
+}
+
+/*
+ * E34, E40, E42: the completion that saturates a RESFD is an edge with
+ * POLLIN|POLLERR; select() then reports the counter readable and writable
+ * (POLLERR counts for both), level-triggered epoll reports 0x9, and a read
+ * brings it back to count 0.
+ */
+ACONFORM(resfd_saturation_seen_by_select_and_epoll)
+{
+	void *ctx = aio_ctx(b, 8);
+	int fd = aio_tmpfile("/dev/shm", 64, O_RDONLY);
+	int c = b->counter(0, EFD_NONBLOCK);
+	int et = epoll_on(c, EPOLLIN | EPOLLET);
+	int lt = epoll_on(c, EPOLLIN | EPOLLOUT);
+	struct iocb cb, *list[1] = { &cb };
+	uint64_t v = 0;
+	char buf[8];
+
+	b->set_count(c, 0xfffffffffffffffeull);
+	drain(et);
+	rec_select(t, "top", c);
+	rec_epoll(t, "top, level-triggered", lt);
+	io_prep_pread(&cb, fd, buf, 8, 0);
+	io_set_eventfd(&cb, c);
+	aio_rec(t, "submit, resfd c", b->submit(ctx, 1, list));
+	aio_collect(b, t, ctx, 1, list, 1, false);
+	rec_edge(t, "saturating edge", et);
+	rec_select(t, "saturated", c);
+	rec_epoll(t, "saturated, level-triggered", lt);
+	REC(t, "read", read(c, &v, 8));
+	evt_rec(t, "  value %#llx", (unsigned long long)v);
+	rec_select(t, "after read", c);
+	rec_epoll(t, "after read, level-triggered", lt);
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(lt);
+	close(et);
+	close(c);
+	close(fd);
 }

@@ -14,6 +14,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <evfdfs.h>
+
 #include "aio_backend.h"
 
 #define KEY_MARK 0x5a5a5a5au
@@ -395,5 +397,80 @@ ACONFORM(queue_run_calls_callbacks)
 	aio_rec(t, "queue_run", ret);
 	aio_rec(t, "queue_run empty", b->queue_run(ctx));
 	aio_rec(t, "destroy", b->destroy(ctx));
+	close(fd);
+}
+
+/*
+ * L1: libaio's calls return -errno and leave errno alone, on success and
+ * on failure.  Each call runs with errno set to a marker, and the
+ * transcript says whether the marker survived.  getevents and pgetevents
+ * go through libaio here, not the backend's syscall() wrappers (which set
+ * errno, as syscall() must); the failing calls have no timeout, as
+ * libaio's zero timeout peeks at the ring instead (the L4 difference).
+ */
+#define ERRNO_MARK 77
+#define KEPT(label, call)                                             \
+	do {                                                          \
+		long r_;                                              \
+		int e_;                                               \
+		errno = ERRNO_MARK;                                   \
+		r_ = (call);                                          \
+		e_ = errno;                                           \
+		aio_rec(t, label, r_);                                \
+		evt_rec(t, "  errno %s",                              \
+			e_ == ERRNO_MARK ? "kept" : evt_errname(e_)); \
+	} while (0)
+
+static int l_getevents(const struct aio_backend *b, void *ctx, long min_nr,
+		       long nr, struct io_event *ev, struct timespec *ts)
+{
+	if (b->mount)
+		return evfdfs_io_getevents(ctx, min_nr, nr, ev, ts);
+	return io_getevents(ctx, min_nr, nr, ev, ts);
+}
+
+static int l_pgetevents(const struct aio_backend *b, void *ctx, long min_nr,
+			long nr, struct io_event *ev, struct timespec *ts,
+			sigset_t *mask)
+{
+	if (b->mount)
+		return evfdfs_io_pgetevents(ctx, min_nr, nr, ev, ts, mask);
+	return io_pgetevents(ctx, min_nr, nr, ev, ts, mask);
+}
+
+ACONFORM(calls_leave_errno_alone)
+{
+	void *ctx = NULL, *qctx = NULL;
+	int fd = aio_tmpfile("/var/tmp", 64, O_RDONLY);
+	int e = b->counter(0, EFD_NONBLOCK);
+	struct iocb cb, poll_cb, *list[1] = { &cb }, *plist[1] = { &poll_cb };
+	struct timespec zero = { 0, 0 }, second = { 1, 0 };
+	struct io_event ev[4];
+	sigset_t mask;
+	char buf[8];
+
+	sigemptyset(&mask);
+	KEPT("setup", b->setup(4, &ctx));
+	KEPT("setup nr 0", b->setup(0, &qctx));
+	KEPT("queue_init", b->queue_init(4, &qctx));
+	KEPT("queue_init 0", b->queue_init(0, &qctx));
+	io_prep_pread(&cb, fd, buf, sizeof(buf), 0);
+	KEPT("submit", b->submit(ctx, 1, list));
+	KEPT("submit nr -1", b->submit(ctx, -1, list));
+	KEPT("getevents", l_getevents(b, ctx, 1, 4, ev, &second));
+	KEPT("getevents empty", l_getevents(b, ctx, 0, 4, ev, &zero));
+	KEPT("getevents min > nr", l_getevents(b, ctx, 2, 1, ev, NULL));
+	KEPT("cancel done", b->cancel(ctx, &cb, ev));
+	io_prep_pread(&cb, closed_fd(), buf, sizeof(buf), 0);
+	KEPT("submit bad fd", b->submit(ctx, 1, list));
+	io_prep_poll(&poll_cb, e, POLLIN);
+	KEPT("submit poll", b->submit(ctx, 1, plist));
+	KEPT("cancel poll", b->cancel(ctx, &poll_cb, ev));
+	KEPT("pgetevents", l_pgetevents(b, ctx, 1, 4, ev, &second, &mask));
+	KEPT("pgetevents nr -1", l_pgetevents(b, ctx, 0, -1, ev, NULL, &mask));
+	KEPT("destroy queue", b->destroy(qctx));
+	KEPT("destroy", b->destroy(ctx));
+	KEPT("destroy again", b->destroy(ctx));
+	close(e);
 	close(fd);
 }

@@ -10,15 +10,18 @@
  * in the conformance suite.
  */
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/fsuid.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -138,16 +141,45 @@ DIFFERENCE(proc_fd_link,
  * mount: a regular file (S_IFREG) with its own inode, its creation mode,
  * no link once unlinked (the backend unlinks it), and size 8 (one value:
  * needed so that writes of one counter reach the daemon in parallel, see
- * fused/ops.c COUNTER_OPEN_FLAGS).  Not recorded: st_uid, 0 for an eventfd
- * whoever asks, the creator's for a counter (the same when run as root).
+ * fused/ops.c COUNTER_OPEN_FLAGS).
+ *
+ * The owner: 0 for an eventfd whoever creates it, the creator's for a
+ * counter.  As root both are 0, so a third one is created with fsuid and
+ * fsgid 65534: that is the uid and gid the kernel puts in the FUSE request,
+ * while the real and effective ids stay root's, which FUSE requires of a
+ * caller of a mount without allow_other.  CAP_DAC_OVERRIDE, which a
+ * non-zero fsuid drops, is raised again so that it may create in the
+ * mount's root (0755, the mounter's).
  */
+static void as_fsid(unsigned int id)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct caps[2];
+
+	setfsgid(id);
+	setfsuid(id);
+	cr_assert_eq((unsigned int)setfsuid((uid_t)-1), id, "setfsuid");
+	cr_assert_eq((unsigned int)setfsgid((gid_t)-1), id, "setfsgid");
+	if (!id)
+		return; /* back to 0: the kernel restores the capabilities */
+	cr_assert_eq(syscall(SYS_capget, &hdr, caps), 0, "capget: %s",
+		     strerror(errno));
+	caps[0].effective |= 1u << CAP_DAC_OVERRIDE;
+	cr_assert_eq(syscall(SYS_capset, &hdr, caps), 0, "capset: %s",
+		     strerror(errno));
+}
+
 DIFFERENCE(fstat_shows_a_regular_file,
 	   "mode=0600 size=0 nlink=1 blocks=0 blksize=4096 rdev=0\n"
-	   "two counters share one inode: 1\n",
+	   "two counters share one inode: 1\n"
+	   "created with fsuid 65534: uid=0 gid=0\n",
 	   "mode=0100600 size=8 nlink=0 blocks=0 blksize=4096 rdev=0\n"
-	   "two counters share one inode: 0\n")
+	   "two counters share one inode: 0\n"
+	   "created with fsuid 65534: uid=65534 gid=65534\n")
 {
-	int fd = b->open_counter(1, 0), fd2 = b->open_counter(0, 0);
+	int fd = b->open_counter(1, 0), fd2 = b->open_counter(0, 0), fd3;
 	struct stat st, st2;
 
 	cr_assert(fstat(fd, &st) == 0 && fstat(fd2, &st2) == 0);
@@ -159,6 +191,13 @@ DIFFERENCE(fstat_shows_a_regular_file,
 		(long)st.st_blksize, (unsigned long)st.st_rdev);
 	evt_rec(t, "two counters share one inode: %d",
 		st.st_dev == st2.st_dev && st.st_ino == st2.st_ino);
+	as_fsid(65534);
+	fd3 = b->open_counter(0, 0);
+	as_fsid(0);
+	cr_assert(fstat(fd3, &st) == 0);
+	evt_rec(t, "created with fsuid 65534: uid=%u gid=%u",
+		(unsigned int)st.st_uid, (unsigned int)st.st_gid);
+	close(fd3);
 	close(fd2);
 	close(fd);
 }

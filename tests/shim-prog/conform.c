@@ -55,14 +55,21 @@ static void rec(const char *label, long ret, int err)
 		rec((label), rec_ret_, errno); \
 	} while (0)
 
-/* For libaio calls, which return -errno and leave errno alone (L1). */
-#define REC_AIO(label, expr)                              \
-	do {                                              \
-		long rec_ret_ = (long)(expr);             \
-		if (rec_ret_ < 0)                         \
-			rec((label), -1, (int)-rec_ret_); \
-		else                                      \
-			rec((label), rec_ret_, 0);        \
+/* For libaio calls, which return -errno and leave errno alone (L1): a
+ * marker in errno must survive the call. */
+#define ERRNO_MARK 77
+#define REC_AIO(label, expr)                                         \
+	do {                                                         \
+		errno = ERRNO_MARK;                                  \
+		long rec_ret_ = (long)(expr);                        \
+		int rec_errno_ = errno;                              \
+		if (rec_ret_ < 0)                                    \
+			rec((label), -1, (int)-rec_ret_);            \
+		else                                                 \
+			rec((label), rec_ret_, 0);                   \
+		if (rec_errno_ != ERRNO_MARK)                        \
+			printf("%s: errno changed to %s\n", (label), \
+			       strerrorname_np(rec_errno_) ?: "?");  \
 	} while (0)
 
 static void die(const char *what)

@@ -360,6 +360,17 @@ static int mode_syscall_aio(void)
 	usig.sigsetsize = 4;
 	rec_sys("io_pgetevents bad sigsetsize",
 		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, &ts, &usig));
+	/* A70's order: the timeout is read before the usig. */
+	rec_sys("io_pgetevents bad sigsetsize, unreadable timeout",
+		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, (void *)8, &usig));
+	rec_sys("io_pgetevents unreadable usig",
+		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, &ts, (void *)8));
+	usig.sigmask = NULL; /* no mask: the size is not looked at */
+	rec_sys("io_pgetevents no mask, sigsetsize 4",
+		syscall(SYS_io_pgetevents, ctx, 0, 0, ev, &ts, &usig));
+	rec_sys("io_pgetevents no usig",
+		syscall(SYS_io_pgetevents, ctx, 0, 0, ev, &ts, NULL));
+	usig.sigmask = &mask;
 	usig.sigsetsize = 8;
 	rec_sys("io_pgetevents",
 		syscall(SYS_io_pgetevents, ctx, 1, 2, ev, &ts, &usig));

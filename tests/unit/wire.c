@@ -106,8 +106,8 @@ Test(wire, submit_layout_exact)
 	len = mk_submit(IOCB_CMD_PREAD, 8, 1, 8, 0, 0);
 	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
 		     "segments on a non-vectored opcode");
-	len = mk_submit(IOCB_CMD_PREAD, 8, 0, 0, 0, 0x10);
-	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "flags 0x10");
+	len = mk_submit(IOCB_CMD_PREAD, 8, 0, 0, 0, 0x20);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "flags 0x20");
 }
 
 Test(wire, submit_layout_without_data)
@@ -152,6 +152,38 @@ Test(wire, big_writes_are_clamped)
 	cr_expect_eq(s.datalen, EVFDFS_WIRE_MAX_RECORD - 88);
 	len = mk_submit(IOCB_CMD_PWRITE, 10u << 20, 0, 0, 4096, 0);
 	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "too little");
+}
+
+/* EVFDFS_WIRE_SUB_DATA_CUT: a write the submitter cut to fit its
+ * RLIMIT_FSIZE carries 8-byte steps of data, short of the whole. */
+Test(wire, data_cut_by_the_submitter)
+{
+	const uint32_t cut = EVFDFS_WIRE_SUB_DATA_CUT;
+	struct wire_sub s;
+	uint32_t len;
+
+	len = mk_submit(IOCB_CMD_PWRITE, 8192, 0, 0, 4000, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), 0);
+	cr_expect_eq(s.datalen, 4000);
+	cr_expect_eq(s.total, 8192);
+	len = mk_submit(IOCB_CMD_PWRITEV, 2, 2, 4096, 1000, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), 0);
+	cr_expect_eq(s.datalen, 1000);
+	len = mk_submit(IOCB_CMD_PWRITE, 4000, 0, 0, 4000, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
+		     "not short of the whole");
+	len = mk_submit(IOCB_CMD_PWRITE, 8192, 0, 0, 0, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "no data");
+	len = mk_submit(IOCB_CMD_PWRITE, 8192, 0, 0, 4000,
+			cut | EVFDFS_WIRE_SUB_BUF_FAULT);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
+		     "data with a fault");
+	len = mk_submit(IOCB_CMD_PREAD, 8192, 0, 0, 0, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "a read");
+	len = mk_submit(IOCB_CMD_PWRITE, 10u << 20, 0, 0,
+			(uint32_t)EVFDFS_WIRE_MAX_DATA + 8, cut);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
+		     "above EVFDFS_WIRE_MAX_DATA");
 }
 
 Test(wire, early_steps_in_order)
