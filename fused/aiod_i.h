@@ -13,7 +13,7 @@
  *   aio_text.c      the text form, aio.txt
  *
  * Threads: everything runs on the event loop except aio_work.c's workers,
- * which only call kaio_submit() and open(2) for jobs handed to them and
+ * which only call kaio_submit*() and open(2) for jobs handed to them and
  * hand them back (see struct aio_pool).
  */
 #ifndef EVFDFS_AIOD_I_H
