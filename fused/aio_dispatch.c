@@ -492,7 +492,7 @@ void aiod_fini(struct evfdfs *fs)
 		fuse_reply_none(job->req);
 		job->accepted = 0;
 		job_fcache_drop(job);
-		free(job->groups);
+		cred_free(&job->who);
 		free(job->scratch);
 		free(job->own);
 		free(job);
@@ -794,14 +794,13 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		ret = -ENOMEM;
 		goto out;
 	}
-	if (ctx->text && fuse_req_getgroups(req, 0, NULL) > 0) {
-		int n = fuse_req_getgroups(req, 0, NULL);
-
-		job->groups = calloc((size_t)n, sizeof(gid_t));
-		if (job->groups)
-			job->ngroups = fuse_req_getgroups(req, n, job->groups);
-		if (job->ngroups > n || job->ngroups < 0)
-			job->ngroups = 0;
+	if (ctx->text) {
+		/* aio.txt opens paths as the writer: its groups too. */
+		ret = cred_from_req(req, &job->who);
+		if (ret) {
+			job_finish(job, ret);
+			return;
+		}
 	}
 	job_step(job);
 	return;

@@ -92,8 +92,8 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 	job->req = req;
 	job->ctx = ctx;
 	job->pid = fc->pid;
-	job->uid = fc->uid;
-	job->gid = fc->gid;
+	job->who.uid = fc->uid;
+	job->who.gid = fc->gid;
 	list_init(&job->wlink);
 	return job;
 }
@@ -109,7 +109,7 @@ void job_finish(struct sjob *job, int err)
 		fuse_reply_write(job->req, job->accepted);
 	else
 		fuse_reply_err(job->req, err ? -err : EINVAL);
-	free(job->groups);
+	cred_free(&job->who);
 	free(job->scratch);
 	free(job->own);
 	free(job);

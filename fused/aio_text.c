@@ -78,26 +78,13 @@
 
 #include "aiod_i.h"
 
-/* Write permission on a counter, as the kernel would check it (cred_may). */
-static bool may_write(const struct sjob *job, const struct cnode *cn)
-{
-	const struct cred who = {
-		.uid = job->uid,
-		.gid = job->gid,
-		.groups = job->groups,
-		.ngroups = job->ngroups,
-	};
-
-	return cred_may(&who, cnode_perm(cn), MAY_WRITE);
-}
-
 static int text_resfd(struct sjob *job, const char *name, struct areq *a)
 {
 	struct cnode *cn = fs_lookup_name(job->ctx->ad->fs, name);
 
 	if (!cn)
 		return -ENOENT;
-	if (!may_write(job, cn))
+	if (!cred_may(&job->who, cnode_perm(cn), MAY_WRITE))
 		return -EACCES;
 	cnode_get(cn);
 	a->rcn = cn;
@@ -134,21 +121,22 @@ int text_open(const struct sjob *job, const struct areq *a)
 	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
 		return -errno;
-	if (!root && job->uid != geteuid()) {
+	if (!root && job->who.uid != geteuid()) {
 		close(dirfd);
 		return -EACCES;
 	}
 	if (root) {
 		nsaved = getgroups(256, saved);
 		if (nsaved < 0 ||
-		    syscall(SYS_setgroups, (size_t)job->ngroups, job->groups)) {
+		    syscall(SYS_setgroups, (size_t)job->who.ngroups,
+			    job->who.groups)) {
 			close(dirfd);
 			return -EPERM;
 		}
-		setfsgid(job->gid);
-		setfsuid(job->uid);
-		if ((uid_t)setfsuid((uid_t)-1) != job->uid ||
-		    (gid_t)setfsgid((gid_t)-1) != job->gid)
+		setfsgid(job->who.gid);
+		setfsuid(job->who.uid);
+		if ((uid_t)setfsuid((uid_t)-1) != job->who.uid ||
+		    (gid_t)setfsgid((gid_t)-1) != job->who.gid)
 			err = EPERM;
 	}
 	fd = err ? -1

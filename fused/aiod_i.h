@@ -216,10 +216,7 @@ struct sjob {
 	fuse_req_t req;
 	struct aiod_ctx *ctx;
 	pid_t pid;
-	uid_t uid;
-	gid_t gid;
-	gid_t *groups; /* aio.txt: the caller's supplementary groups */
-	int ngroups;
+	struct cred who; /* the writer; its groups only for aio.txt */
 	/*
 	 * What was written: libfuse's buffer while the loop works on the
 	 * write, a copy (own) of what is left of it once a worker has the

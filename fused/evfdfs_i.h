@@ -124,6 +124,9 @@ struct perm {
 
 bool cred_may(const struct cred *c, struct perm p, unsigned int mask);
 void cred_free(struct cred *c);
+/* ops.c: the caller of @req, its supplementary groups included; 0 or
+ * -ENOMEM. */
+int cred_from_req(fuse_req_t req, struct cred *c);
 
 /* A counter: one eventfd, reachable as NAME and text/NAME. */
 struct cnode {

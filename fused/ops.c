@@ -472,7 +472,7 @@ static struct handle *handle_new(fuse_req_t req, enum handle_kind kind,
  * gone, or /proc is not there) the groups are left empty: a narrower view,
  * never a wider one.
  */
-static int cred_from_req(fuse_req_t req, struct cred *c)
+int cred_from_req(fuse_req_t req, struct cred *c)
 {
 	const struct fuse_ctx *ctx = fuse_req_ctx(req);
 	int n, got;
