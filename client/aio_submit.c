@@ -191,38 +191,16 @@ static bool past_step6(const struct evfdfs_io_ctx *ctx, const struct iocb *cb,
  * Linux only regular files and block devices run I/O that completes by
  * itself; a stream (pipe, socket, eventfd) blocks io_submit instead, and
  * so does a counter of the mount, which is a regular file to stat(2).
- * AT_STATX_DONT_SYNC: no FUSE round trip for a file of the mount.
- */
-static bool may_park(const struct evfdfs_io_ctx *ctx, const struct iocb *cb)
-{
-	struct statx stx;
-
-	switch (cb->aio_lio_opcode) {
-	case IOCB_CMD_PREAD:
-	case IOCB_CMD_PREADV:
-	case IOCB_CMD_PWRITE:
-	case IOCB_CMD_PWRITEV:
-		break;
-	default:
-		return false;
-	}
-	if (statx((int)cb->aio_fildes, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
-		  STATX_TYPE, &stx) != 0)
-		return true;
-	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == ctx->dev)
-		return true;
-	return !S_ISREG(stx.stx_mode) && !S_ISBLK(stx.stx_mode);
-}
-
-/*
- * may_park(), asked once per descriptor in one call: a batch of reads of
- * one file costs one statx, not one per iocb.  The answer only decides
+ * AT_STATX_DONT_SYNC: no FUSE round trip for a file of the mount.  Asked
+ * once per descriptor in one call (@b remembers): a batch of reads of one
+ * file costs one statx, not one per iocb.  The answer only decides
  * whether destroy waits for the request (drain()).
  */
-static bool may_park_cached(const struct evfdfs_io_ctx *ctx, struct batch *b,
-			    const struct iocb *cb)
+static bool may_park(const struct evfdfs_io_ctx *ctx, struct batch *b,
+		     const struct iocb *cb)
 {
 	int fd = (int)cb->aio_fildes;
+	struct statx stx;
 	unsigned int i;
 	bool v;
 
@@ -238,7 +216,13 @@ static bool may_park_cached(const struct evfdfs_io_ctx *ctx, struct batch *b,
 	for (i = 0; i < b->pk_n; i++)
 		if (b->pk_fd[i] == fd)
 			return b->pk_val[i];
-	v = may_park(ctx, cb);
+	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE,
+		  &stx) != 0)
+		v = true;
+	else if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == ctx->dev)
+		v = true;
+	else
+		v = !S_ISREG(stx.stx_mode) && !S_ISBLK(stx.stx_mode);
 	if (b->pk_n < PARK_CACHE) {
 		b->pk_fd[b->pk_n] = fd;
 		b->pk_val[b->pk_n++] = v;
@@ -469,8 +453,7 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 	ri->cb = *cb;
 	ri->obj = obj;
 	ri->flags = flags;
-	ret = track(ctx, cb, obj, iov, early, may_park_cached(ctx, b, cb),
-		    &ri->seq);
+	ret = track(ctx, cb, obj, iov, early, may_park(ctx, b, cb), &ri->seq);
 	if (ret)
 		return ret;
 	b->len += len;

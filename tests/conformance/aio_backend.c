@@ -483,3 +483,26 @@ void aio_default_signal(int sig)
 {
 	signal(sig, SIG_DFL);
 }
+
+void aio_rec_data(struct evt_transcript *t, const char *label, const char *buf,
+		  size_t len, size_t off)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != aio_pattern(off + i))
+			break;
+	if (i == len)
+		evt_rec(t, "%s: data ok", label);
+	else
+		evt_rec(t, "%s: data differs at %zu", label, i);
+}
+
+int aio_closed_fd(void)
+{
+	int fd = 900;
+
+	while (fcntl(fd, F_GETFD) >= 0)
+		fd++;
+	return fd;
+}

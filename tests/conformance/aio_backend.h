@@ -109,6 +109,12 @@ static inline char aio_pattern(size_t off)
 {
 	return (char)('a' + off % 23);
 }
+/* "@label: data ok", or where @buf first differs from the pattern at @off. */
+void aio_rec_data(struct evt_transcript *t, const char *label, const char *buf,
+		  size_t len, size_t off);
+/* A descriptor number that is not open (far above what tests open, so
+ * that no later open takes it). */
+int aio_closed_fd(void);
 /* Reopen @fd's file with @oflags (a new open file description). */
 int aio_reopen(int fd, int oflags);
 

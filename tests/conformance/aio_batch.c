@@ -20,31 +20,6 @@
 #define FILE_LEN (64 << 10)
 #define NB 40
 
-/* A descriptor number that is not open (far above what tests open). */
-static int closed_fd(void)
-{
-	int fd = 900;
-
-	while (fcntl(fd, F_GETFD) >= 0)
-		fd++;
-	return fd;
-}
-
-/* "label: data ok", or where @buf first differs from the pattern at @off. */
-static void rec_data(struct evt_transcript *t, const char *label,
-		     const char *buf, size_t len, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != aio_pattern(off + i))
-			break;
-	if (i == len)
-		evt_rec(t, "%s: data ok", label);
-	else
-		evt_rec(t, "%s: data differs at %zu", label, i);
-}
-
 /*
  * 40 iocbs in one submit: three descriptors of two files, each named many
  * times, every fourth with a RESFD, a PREADV, a PWRITE, and a read whose
@@ -66,7 +41,7 @@ ACONFORM(batch_mixed_descriptors)
 	int f3 = aio_reopen(f1, O_RDONLY);
 	int wf = aio_tmpfile("/dev/shm", FILE_LEN, O_RDWR);
 	int efd = b->counter(0, 0);
-	int bad = closed_fd(), p[2];
+	int bad = aio_closed_fd(), p[2];
 	struct iocb cb[NB], *list[NB];
 	char label[64], *pages, wbuf[100];
 	ssize_t wlen;
@@ -97,12 +72,13 @@ ACONFORM(batch_mixed_descriptors)
 		if (i == 17 || i == 25 || i == 33)
 			continue;
 		snprintf(label, sizeof(label), "read %d", i);
-		rec_data(t, label, bufs[i], sizeof(bufs[i]), (size_t)i * 1024);
+		aio_rec_data(t, label, bufs[i], sizeof(bufs[i]),
+			     (size_t)i * 1024);
 	}
-	rec_data(t, "preadv seg 0", v0, sizeof(v0), 5000);
-	rec_data(t, "preadv seg 1", v1, sizeof(v1), 5100);
-	rec_data(t, "preadv seg 2", v2, sizeof(v2), 5400);
-	rec_data(t, "faulting read", pages, 4096, 0);
+	aio_rec_data(t, "preadv seg 0", v0, sizeof(v0), 5000);
+	aio_rec_data(t, "preadv seg 1", v1, sizeof(v1), 5100);
+	aio_rec_data(t, "preadv seg 2", v2, sizeof(v2), 5400);
+	aio_rec_data(t, "faulting read", pages, 4096, 0);
 	memset(v0, 0, sizeof(v0));
 	wlen = pread(wf, v0, sizeof(v0), 0);
 	evt_rec(t, "written: %zd %s", wlen,
@@ -160,7 +136,7 @@ ACONFORM(batch_same_number_other_file)
 	void *ctx = aio_ctx(b, 32);
 	int f1 = aio_tmpfile("/dev/shm", FILE_LEN, O_RDWR);
 	int f2 = aio_tmpfile("/dev/shm", FILE_LEN, O_RDWR);
-	int num = closed_fd();
+	int num = aio_closed_fd();
 	struct iocb cb[16], *list[16];
 	char label[64];
 	int i, same;
@@ -177,7 +153,8 @@ ACONFORM(batch_same_number_other_file)
 	aio_collect(b, t, ctx, 16, list, 16, true);
 	for (i = 0; i < 16; i++) {
 		snprintf(label, sizeof(label), "first %d", i);
-		rec_data(t, label, bufs[i], sizeof(bufs[i]), (size_t)i * 512);
+		aio_rec_data(t, label, bufs[i], sizeof(bufs[i]),
+			     (size_t)i * 512);
 	}
 	cr_assert(dup2(f2, num) == num);
 	memset(bufs, 0, sizeof(bufs));

@@ -42,21 +42,6 @@ static int one(const struct aio_backend *b, struct evt_transcript *t, void *ctx,
 	return ret;
 }
 
-/* "data ok", or where @buf first differs from the file at @off. */
-static void rec_data(struct evt_transcript *t, const char *label,
-		     const char *buf, size_t len, size_t off)
-{
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (buf[i] != aio_pattern(off + i))
-			break;
-	if (i == len)
-		evt_rec(t, "%s: data ok", label);
-	else
-		evt_rec(t, "%s: data differs at %zu", label, i);
-}
-
 /* A30.1, A30.2 and their order: IOPRIO, then aio_rw_flags. */
 ACONFORM(ioprio_then_rw_flags)
 {
@@ -362,13 +347,13 @@ ACONFORM(regular_file_results)
 		memset(buf, '#', sizeof(buf));
 		io_prep_pread(&cb, fd, buf, 100, 10);
 		one(b, t, ctx, "pread 100 at 10", &cb);
-		rec_data(t, "  buf", buf, 100, 10);
+		aio_rec_data(t, "  buf", buf, 100, 10);
 		evt_rec(t, "  after: %c", buf[100]);
 
 		memset(buf, '#', sizeof(buf));
 		io_prep_pread(&cb, fd, buf, 100, flen - 30);
 		one(b, t, ctx, "pread short at EOF", &cb);
-		rec_data(t, "  buf", buf, 30, flen - 30);
+		aio_rec_data(t, "  buf", buf, 30, flen - 30);
 		evt_rec(t, "  after: %c", buf[30]);
 
 		io_prep_pread(&cb, fd, buf, 100, flen + 10);
@@ -386,8 +371,8 @@ ACONFORM(regular_file_results)
 		iov[2].iov_len = 7;
 		io_prep_preadv(&cb, fd, iov, 3, 5);
 		one(b, t, ctx, "preadv [3,0,7] at 5", &cb);
-		rec_data(t, "  seg0", a, 3, 5);
-		rec_data(t, "  seg2", c, 7, 8);
+		aio_rec_data(t, "  seg0", a, 3, 5);
+		aio_rec_data(t, "  seg2", c, 7, 8);
 		evt_rec(t, "  after: %c %c", a[3], c[7]);
 
 		io_prep_pwrite(&cb, fd, (void *)"WXYZ", 4, 20);

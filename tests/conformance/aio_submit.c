@@ -20,17 +20,6 @@
 
 #define KEY_MARK 0x5a5a5a5au
 
-/* A descriptor number that is not open (far above what tests open, so
- * that no later open takes it). */
-static int closed_fd(void)
-{
-	int fd = 900;
-
-	while (fcntl(fd, F_GETFD) >= 0)
-		fd++;
-	return fd;
-}
-
 /* io_setup's argument checks (A10) and libaio's io_queue_init (L2). */
 ACONFORM(setup_argument_checks)
 {
@@ -87,7 +76,7 @@ ACONFORM(submit_stops_at_first_failure)
 	char buf[3][8], *pages;
 
 	io_prep_pread(&cb[0], fd, buf[0], 8, 0);
-	io_prep_pread(&cb[1], closed_fd(), buf[1], 8, 0);
+	io_prep_pread(&cb[1], aio_closed_fd(), buf[1], 8, 0);
 	io_prep_pread(&cb[2], fd, buf[2], 8, 8);
 	aio_rec(t, "[ok, bad, ok]", b->submit(ctx, 3, list));
 	aio_rec(t, "[bad, ok]", b->submit(ctx, 2, list + 1));
@@ -143,7 +132,7 @@ ACONFORM(table_2_5_rows_and_aio_key)
 	int wfd = aio_reopen(fd, O_WRONLY);
 	int opath = open("/var/tmp", O_PATH | O_CLOEXEC);
 	int efd = b->counter(0, EFD_NONBLOCK);
-	int p[2], bad = closed_fd();
+	int p[2], bad = aio_closed_fd();
 	struct iocb cb;
 	char buf[8];
 
@@ -241,7 +230,7 @@ ACONFORM(table_2_5_key_not_writable)
 	mprotect(ro, 4096, PROT_READ);
 	aio_rec(t, "7 read-only iocb", b->submit(ctx, 1, list));
 	mprotect(ro, 4096, PROT_READ | PROT_WRITE);
-	io_prep_pread(ro, closed_fd(), buf, 8, 0);
+	io_prep_pread(ro, aio_closed_fd(), buf, 8, 0);
 	mprotect(ro, 4096, PROT_READ);
 	aio_rec(t, "5 before 7", b->submit(ctx, 1, list));
 	mprotect(ro, 4096, PROT_READ | PROT_WRITE);
@@ -316,7 +305,7 @@ ACONFORM(capacity_and_step_4)
 		n++;
 	}
 	aio_rec(t, "filled until", ret);
-	io_prep_pread(&cb, closed_fd(), buf, 8, 0);
+	io_prep_pread(&cb, aio_closed_fd(), buf, 8, 0);
 	aio_rec(t, "full: bad fd", b->submit(ctx, 1, list));
 	io_prep_pread(&cb, fd, buf, 8, 0);
 	cb.aio_lio_opcode = 9;
@@ -461,7 +450,7 @@ ACONFORM(calls_leave_errno_alone)
 	KEPT("getevents empty", l_getevents(b, ctx, 0, 4, ev, &zero));
 	KEPT("getevents min > nr", l_getevents(b, ctx, 2, 1, ev, NULL));
 	KEPT("cancel done", b->cancel(ctx, &cb, ev));
-	io_prep_pread(&cb, closed_fd(), buf, sizeof(buf), 0);
+	io_prep_pread(&cb, aio_closed_fd(), buf, sizeof(buf), 0);
 	KEPT("submit bad fd", b->submit(ctx, 1, list));
 	io_prep_poll(&poll_cb, e, POLLIN);
 	KEPT("submit poll", b->submit(ctx, 1, plist));
