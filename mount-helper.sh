@@ -71,12 +71,21 @@ mount_state() {
 	fi
 }
 
+# Whether process $1 runs: kill -0 also succeeds on a zombie, which a
+# daemon stays until its parent (a subreaper, say) reaps it.
+alive() {
+	local st
+	kill -0 "$1" 2>/dev/null || return 1
+	st=$(sed -n 's/^[0-9]* (.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
+	[ "$st" != Z ]
+}
+
 daemon_pid() {
 	local mnt=$1 pf pid
 	pf=$(pidfile_of "$mnt")
 	if [ -f "$pf" ]; then
 		pid=$(cat "$pf")
-		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null &&
+		if [ -n "$pid" ] && alive "$pid" &&
 			tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "evfdfs"; then
 			echo "$pid"
 			return 0
@@ -123,7 +132,7 @@ cmd_start() {
 	echo "$pid" >"$pf"
 	t=$((deadline_s * 100))
 	while [ "$(mount_state "$mnt")" != mounted ]; do
-		if ! kill -0 "$pid" 2>/dev/null; then
+		if ! alive "$pid"; then
 			rm -f "$pf"
 			tail -20 "$log" >&2
 			die "evfdfs exited before mounting (log: $log)"
@@ -155,7 +164,7 @@ cmd_stop() {
 	fi
 	kill -TERM "$pid" 2>/dev/null
 	t=$((deadline_s * 100))
-	while kill -0 "$pid" 2>/dev/null; do
+	while alive "$pid"; do
 		t=$((t - 1))
 		if [ "$t" -le 0 ]; then
 			echo "mount-helper: daemon $pid did not exit within ${deadline_s}s; killing it" >&2

@@ -4,7 +4,8 @@
  * clean log, also while readers are parked (they get an error, never a
  * hang); a daemon killed outright under load leaves its clients with an
  * error (ENOTCONN/ECONNABORTED, bounded), and a lazy unmount cleans up
- * the dead mount.  Each test has a private mount.
+ * the dead mount; mount(8) through mount.fuse3; and mount-helper.sh's
+ * start, status, stale recovery and stop.  Each test has a private mount.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -261,4 +262,104 @@ INTEG_TEST(daemon, mounts_through_mount_fuse3, 60)
 		}
 	}
 	rmdir(dir);
+}
+
+/* Run "./mount-helper.sh ARGS" with its state in @state; its exit code. */
+static int helper(const char *state, const char *args, char *out, size_t len)
+{
+	char cmd[3 * PATH_MAX];
+	int st;
+
+	snprintf(cmd, sizeof(cmd),
+		 "EVFDFS_STATE_DIR=%s EVFDFS_DEADLINE=15 ./mount-helper.sh %s",
+		 state, args);
+	st = evt_sh(cmd, out, len);
+	return st;
+}
+
+/* The pid in "... pid N ..." of the helper's output, or 0. */
+static pid_t pid_in(const char *out)
+{
+	const char *p = strstr(out, "pid ");
+
+	return p ? (pid_t)atoi(p + 4) : 0;
+}
+
+/*
+ * The README's first command, and the helper's promises: start mounts at
+ * the mount point it is given and returns once the mount answers; status
+ * says mounted and by which pid (exit 0), stale once the daemon was
+ * killed (2), not mounted (3); start recovers the stale mount ("Transport
+ * endpoint is not connected") instead of failing; stop unmounts and
+ * waits for the daemon, which exits 0.  The daemon is started by setsid
+ * from the script, so it becomes this subreaper's child once the script
+ * is gone.
+ */
+INTEG_TEST(daemon, mount_helper_starts_recovers_and_stops, 180)
+{
+	char mnt[] = "/tmp/evfdfs-helper-XXXXXX";
+	char state[] = "/tmp/evfdfs-helper-state-XXXXXX";
+	char out[4096], args[PATH_MAX + 16], path[PATH_MAX], cmd[2 * PATH_MAX];
+	pid_t first, second;
+	uint64_t v = 0;
+	int fd, st;
+
+	if (access("mount-helper.sh", X_OK) != 0)
+		cr_skip_test("no ./mount-helper.sh here (tests run from the "
+			     "source tree)");
+	cr_assert(mkdtemp(mnt) && mkdtemp(state));
+	snprintf(args, sizeof(args), "status %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 3, "%s", out);
+
+	snprintf(args, sizeof(args), "start %s", mnt);
+	cr_assert_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	first = pid_in(out);
+	cr_assert_gt(first, 0, "no pid in: %s", out);
+	integ_adopt(first);
+	fd = evt_create_counter(mnt, "h", 3, false, 0);
+	cr_expect_eq(integ_read_u64(fd, &v), 0, "the mount answers");
+	cr_expect_eq(v, 3);
+	close(fd);
+	snprintf(args, sizeof(args), "status %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect_eq(pid_in(out), first, "%s", out);
+
+	/* Killed: a stale mount, which status reports and start recovers. */
+	cr_assert_eq(kill(first, SIGKILL), 0);
+	cr_assert_eq(integ_reap(first, &st, INTEG_WAIT_MS), 0);
+	errno = 0;
+	cr_expect_lt(open(evt_path(path, sizeof(path), mnt, "h"), O_RDWR), 0);
+	cr_expect_eq(errno, ENOTCONN, "open: %s", strerror(errno));
+	snprintf(args, sizeof(args), "status %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 2, "%s", out);
+	snprintf(args, sizeof(args), "start %s", mnt);
+	cr_assert_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "recovering a stale mount"), "%s", out);
+	second = pid_in(strstr(out, "mounted at") ? strstr(out, "mounted at")
+						  : out);
+	cr_assert_gt(second, 0, "no pid in: %s", out);
+	cr_expect_neq(second, first);
+	integ_adopt(second);
+	fd = evt_create_counter(mnt, "h2", 4, false, 0);
+	cr_expect_eq(integ_read_u64(fd, &v), 0, "the new mount answers");
+	cr_expect_eq(v, 4);
+	close(fd);
+
+	snprintf(args, sizeof(args), "stop %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(!integ_is_mounted(mnt), "still mounted after stop");
+	cr_assert_eq(integ_reap(second, &st, INTEG_WAIT_MS), 0,
+		     "the daemon is still running after stop");
+	cr_expect(WIFEXITED(st) && WEXITSTATUS(st) == 0,
+		  "the daemon ended with status %#x", st);
+	snprintf(args, sizeof(args), "status %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 3, "%s", out);
+
+	if (integ_is_mounted(mnt)) {
+		snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", mnt);
+		evt_sh(cmd, out, sizeof(out));
+	}
+	rmdir(mnt);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", state);
+	evt_sh(cmd, out, sizeof(out));
 }
