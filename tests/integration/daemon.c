@@ -363,3 +363,29 @@ INTEG_TEST(daemon, mount_helper_starts_recovers_and_stops, 180)
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", state);
 	evt_sh(cmd, out, sizeof(out));
 }
+
+/* The command line: --version and --help exit 0 and say what they
+ * should; no mount point, or an option nobody knows, fail with a message. */
+INTEG_TEST(daemon, command_line_version_help_and_errors, 30)
+{
+	const char *b = getenv("B") && *getenv("B") ? getenv("B") : "build";
+	char cmd[PATH_MAX + 64], out[8192];
+
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs --version", b);
+	cr_expect_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "evfdfs version 0.1.0"), "%s", out);
+	cr_expect(strstr(out, "FUSE kernel interface"), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs -V", b);
+	cr_expect_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs --help", b);
+	cr_expect_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "MOUNTPOINT") && strstr(out, "-o aio_max=N") &&
+			  strstr(out, "allow_other"),
+		  "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs", b);
+	cr_expect_neq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "usage:"), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs --bogus /tmp/evfdfs-never", b);
+	cr_expect_neq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "unknown option"), "%s", out);
+}
