@@ -55,11 +55,34 @@ static long reg_find(const struct evfdfs_io_ctx *ctx)
 	return -1;
 }
 
+/*
+ * fork() copies reg_lock as it is: held, if another thread was in
+ * ctx_get() or ctx_put() at that moment, and then the child's first call
+ * on any context would wait for ever instead of failing with EINVAL
+ * (A15).  Hold it across fork, from the first context on.
+ */
+static void reg_lock_take(void)
+{
+	pthread_mutex_lock(&reg_lock);
+}
+
+static void reg_lock_give(void)
+{
+	pthread_mutex_unlock(&reg_lock);
+}
+
+static void reg_atfork(void)
+{
+	pthread_atfork(reg_lock_take, reg_lock_give, reg_lock_give);
+}
+
 static int reg_add(struct evfdfs_io_ctx *ctx)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct evfdfs_io_ctx **n;
 	int ret = 0;
 
+	pthread_once(&once, reg_atfork);
 	pthread_mutex_lock(&reg_lock);
 	if (reg_len == reg_cap) {
 		size_t cap = reg_cap ? reg_cap * 2 : 8;

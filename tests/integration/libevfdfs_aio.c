@@ -12,6 +12,7 @@
 #include <libaio.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -127,6 +128,61 @@ Test(libevfdfs_aio, context_after_fork, .timeout = TMO)
 	cr_assert_eq(collect(ctx, ev, 1), 1);
 	cr_assert_eq(evfdfs_io_destroy(ctx), 0);
 	close(fd);
+}
+
+struct spinner {
+	struct evfdfs_io_ctx *ctx;
+	atomic_bool stop;
+};
+
+/* Calls on the context without pause: the library's locks are taken and
+ * released all the time, as in any program with an AIO thread. */
+static void *spin_main(void *arg)
+{
+	struct spinner *s = arg;
+	struct timespec zero = { 0, 0 };
+	struct io_event ev[1];
+
+	while (!atomic_load(&s->stop))
+		evfdfs_io_getevents(s->ctx, 0, 1, ev, &zero);
+	return NULL;
+}
+
+/*
+ * A15 with other threads inside the library at the moment of fork: the
+ * child's calls still fail with EINVAL, and do not hang on a lock that a
+ * thread of the parent held when the process was copied.
+ */
+Test(libevfdfs_aio, fork_while_threads_use_the_context, .timeout = 30)
+{
+	enum { THREADS = 4, FORKS = 200 };
+	struct spinner sp = { .ctx = ctx_new(4) };
+	struct io_event ev[1];
+	struct timespec zero = { 0, 0 };
+	pthread_t th[THREADS];
+	int i, status, bad = 0;
+	pid_t pid;
+
+	for (i = 0; i < THREADS; i++)
+		cr_assert_eq(pthread_create(&th[i], NULL, spin_main, &sp), 0);
+	for (i = 0; i < FORKS && !bad; i++) {
+		pid = fork();
+		if (pid == 0) {
+			alarm(5); /* a child stuck on a lock dies of it */
+			_exit(evfdfs_io_getevents(sp.ctx, 0, 1, ev, &zero) !=
+			      -EINVAL);
+		}
+		cr_assert(pid > 0);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		bad = !WIFEXITED(status) || WEXITSTATUS(status) != 0;
+	}
+	atomic_store(&sp.stop, true);
+	for (i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	cr_assert(!bad, "fork %d: the child %s", i,
+		  WIFSIGNALED(status) ? "hung (killed by its alarm)"
+				      : "could use the parent's context");
+	cr_assert_eq(evfdfs_io_destroy(sp.ctx), 0);
 }
 
 /* Reads up to EVFDFS_IO_MAX_BYTES come back whole; longer ones are cut
