@@ -71,9 +71,30 @@ static void reg_lock_give(void)
 	pthread_mutex_unlock(&reg_lock);
 }
 
+/*
+ * In the child: the parent's contexts are not the child's (A15), so it
+ * must not hold their descriptors either.  A kernel context leaves the
+ * child nothing; an inherited control file would keep the parent's
+ * context open in the daemon (its capacity counted against aio_max) for
+ * as long as the child lives, and show in the child's descriptor table.
+ */
+static void reg_fork_child(void)
+{
+	size_t i;
+
+	for (i = 0; i < reg_len; i++) {
+		if (reg[i]->fd >= 0)
+			close(reg[i]->fd);
+		if (reg[i]->killfd >= 0)
+			close(reg[i]->killfd);
+		reg[i]->fd = reg[i]->killfd = -1;
+	}
+	pthread_mutex_unlock(&reg_lock);
+}
+
 static void reg_atfork(void)
 {
-	pthread_atfork(reg_lock_take, reg_lock_give, reg_lock_give);
+	pthread_atfork(reg_lock_take, reg_lock_give, reg_fork_child);
 }
 
 static int reg_add(struct evfdfs_io_ctx *ctx)

@@ -9,11 +9,13 @@
  *   threads      threads hammering one counter descriptor: the sum adds up
  *   aio-threads  a thread blocked in io_getevents while another submits
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
+ *   aio-fork     a child forked while the parent has an AIO context
  *   mixed        a kernel AIO context (made with a raw syscall instruction,
  *                which no shim sees) next to an io_setup() one
  *   syscall-aio  AIO through syscall(SYS_io_*), as libaio-less programs
  *                (and libaio itself) reach the kernel
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libaio.h>
@@ -25,6 +27,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static void die(const char *what, int err)
@@ -192,6 +195,77 @@ static int mode_aio_threads(void)
 	printf("counter: ret=%d value=%llu\n", ret, (unsigned long long)v);
 	printf("io_destroy: %d\n", io_destroy(w.ctx));
 	close(efd);
+	close(file);
+	return 0;
+}
+
+/* ---- fork with an AIO context --------------------------------------- */
+
+/* Open descriptors of this process (the directory's own left out). */
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (!d)
+		die("opendir", errno);
+	while ((e = readdir(d)))
+		n += e->d_name[0] != '.';
+	closedir(d);
+	return n - 1;
+}
+
+/*
+ * A child forked while the parent has an AIO context: the context is not
+ * the child's (its calls fail with EINVAL), and the child holds nothing of
+ * it, not a descriptor more than the parent had before io_setup.
+ */
+static int mode_aio_fork(void)
+{
+	char tmpl[] = "/tmp/shim-probe-XXXXXX", buf[8];
+	struct iocb cb, *cbs[1] = { &cb };
+	io_context_t ctx = 0;
+	struct io_event ev;
+	int file, before, ret, status;
+	pid_t pid;
+
+	file = mkstemp(tmpl);
+	if (file < 0)
+		die("mkstemp", errno);
+	unlink(tmpl);
+	if (write(file, "abcdefgh", 8) != 8)
+		die("write", errno);
+	before = count_fds();
+	ret = io_setup(4, &ctx);
+	if (ret < 0)
+		die("io_setup", -ret);
+	io_prep_pread(&cb, file, buf, 8, 0);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		die("fork", errno);
+	if (pid == 0) {
+		printf("child: descriptors since io_setup: %d\n",
+		       count_fds() - before);
+		ret = io_submit(ctx, 1, cbs);
+		printf("child: io_submit: %s\n",
+		       ret < 0 ? strerrorname_np(-ret) : "ok");
+		ret = io_destroy(ctx);
+		printf("child: io_destroy: %s\n",
+		       ret < 0 ? strerrorname_np(-ret) : "ok");
+		fflush(stdout);
+		_exit(0);
+	}
+	waitpid(pid, &status, 0);
+	printf("child: status=%d\n",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	ret = io_submit(ctx, 1, cbs);
+	printf("io_submit: %d\n", ret);
+	ret = io_getevents(ctx, 1, 1, &ev, NULL);
+	printf("io_getevents: %d res=%ld data=%.8s\n", ret, (long)ev.res, buf);
+	printf("io_destroy: %d\n", io_destroy(ctx));
+	printf("descriptors after io_destroy: %d\n", count_fds() - before);
 	close(file);
 	return 0;
 }
@@ -399,6 +473,8 @@ int main(int argc, char **argv)
 		return mode_aio_threads();
 	if (strcmp(argv[1], "resfd-kernel") == 0)
 		return mode_resfd_kernel();
+	if (strcmp(argv[1], "aio-fork") == 0)
+		return mode_aio_fork();
 	if (strcmp(argv[1], "mixed") == 0)
 		return mode_mixed();
 	if (strcmp(argv[1], "syscall-aio") == 0)

@@ -310,3 +310,13 @@ Test(shim, aio_syscalls_go_to_the_mount, .timeout = SHIM_TIMEOUT)
 
 	same_as_native("shim-probe", args, 1, 1);
 }
+
+/* A child forked while the parent has an AIO context: the context's
+ * calls fail there (A15) and, as with a kernel context, the child holds
+ * none of its descriptors. */
+Test(shim, fork_leaves_the_child_no_aio_descriptors, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio-fork", NULL };
+
+	same_as_native("shim-probe", args, 0, 1);
+}
