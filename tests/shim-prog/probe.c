@@ -9,6 +9,7 @@
  *   threads      threads hammering one counter descriptor: the sum adds up
  *   aio-threads  a thread blocked in io_getevents while another submits
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
+ *   aio-cancel   pthread_cancel of a thread waiting in io_getevents
  *   aio-fork     a child forked while the parent has an AIO context
  *   mixed        a kernel AIO context (made with a raw syscall instruction,
  *                which no shim sees) next to an io_setup() one
@@ -270,6 +271,41 @@ static int mode_aio_fork(void)
 	return 0;
 }
 
+/* ---- pthread_cancel of a thread waiting for completions ------------ */
+
+static void *aio_cancelled_waiter(void *arg)
+{
+	struct waiter_arg *w = arg;
+
+	w->ret = io_getevents(w->ctx, 1, 1, &w->ev, NULL);
+	return NULL;
+}
+
+/*
+ * libaio's io_getevents is no cancellation point: a thread waiting in it
+ * stays there after pthread_cancel, io_destroy wakes it (EINVAL), and the
+ * program can join it.  Nothing of the context may be left held.
+ */
+static int mode_aio_cancel(void)
+{
+	struct waiter_arg w = { 0 };
+	pthread_t t;
+	int ret;
+
+	alarm(10); /* a hang fails quickly */
+	ret = io_setup(4, &w.ctx);
+	if (ret < 0)
+		die("io_setup", -ret);
+	pthread_create(&t, NULL, aio_cancelled_waiter, &w);
+	usleep(100000); /* let it block */
+	printf("pthread_cancel: %d\n", pthread_cancel(t));
+	usleep(100000);
+	printf("io_destroy: %d\n", io_destroy(w.ctx));
+	pthread_join(t, NULL);
+	printf("joined\n");
+	return 0;
+}
+
 /* ---- kernel AIO next to the shim ----------------------------------- */
 
 static int mode_resfd_kernel(void)
@@ -473,6 +509,8 @@ int main(int argc, char **argv)
 		return mode_aio_threads();
 	if (strcmp(argv[1], "resfd-kernel") == 0)
 		return mode_resfd_kernel();
+	if (strcmp(argv[1], "aio-cancel") == 0)
+		return mode_aio_cancel();
 	if (strcmp(argv[1], "aio-fork") == 0)
 		return mode_aio_fork();
 	if (strcmp(argv[1], "mixed") == 0)

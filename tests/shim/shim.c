@@ -320,3 +320,14 @@ Test(shim, fork_leaves_the_child_no_aio_descriptors, .timeout = SHIM_TIMEOUT)
 
 	same_as_native("shim-probe", args, 0, 1);
 }
+
+/* pthread_cancel of a thread waiting in io_getevents: libaio's calls are
+ * no cancellation points, so io_destroy wakes it and it can be joined;
+ * the emulation must not leave the context held (io_destroy would hang). */
+Test(shim, cancelled_waiter_does_not_hold_the_context,
+     .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "aio-cancel", NULL };
+
+	same_as_native("shim-probe", args, 0, 1);
+}
