@@ -9,7 +9,11 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <evfdfs.h>
 #include <fcntl.h>
+#include <libaio.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,6 +168,71 @@ INTEG_TEST(daemon, killed_daemon_fails_clients_and_lazy_unmount_cleans_up, 90)
 
 	/* The dead mount is still there until someone takes it down. */
 	cr_assert(integ_is_mounted(m->dir));
+	snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", m->dir);
+	cr_assert_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+	after_daemon(m, false);
+}
+
+struct lib_waiter {
+	struct evfdfs_io_ctx *ctx;
+	int ret;
+};
+
+static void *lib_waiter_main(void *arg)
+{
+	struct lib_waiter *w = arg;
+	struct io_event ev;
+
+	w->ret = evfdfs_io_getevents(w->ctx, 1, 1, &ev, NULL);
+	return NULL;
+}
+
+/* ENOTCONN as a dead mount answers it (ECONNABORTED while aborting). */
+static bool dead_mount_errno(int err)
+{
+	return err == ENOTCONN || err == ECONNABORTED;
+}
+
+/*
+ * libevfdfs on a mount whose daemon was killed (libevfdfs(3), ERRORS):
+ * a call waiting for completions returns the error rather than wait for
+ * ever, submit fails with it, destroy still returns, and new counters and
+ * contexts fail with ENOTCONN.
+ */
+INTEG_TEST(daemon, killed_daemon_fails_library_calls, 90)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	struct lib_waiter w = { 0 };
+	struct evfdfs_io_ctx *ctx2 = NULL;
+	struct iocb cb, *list[1] = { &cb };
+	char cmd[PATH_MAX + 64], out[256];
+	pthread_t t;
+	int c, st, ret;
+
+	cr_assert_eq(evfdfs_io_setup(m->dir, 4, &w.ctx), 0);
+	c = evfdfs_eventfd(m->dir, 0, 0);
+	cr_assert(c >= 0, "evfdfs_eventfd: %s", strerror(errno));
+	io_prep_poll(&cb, c, POLLIN); /* pending: the counter stays 0 */
+	cr_assert_eq(evfdfs_io_submit(w.ctx, 1, list), 1);
+	cr_assert_eq(pthread_create(&t, NULL, lib_waiter_main, &w), 0);
+
+	cr_assert_eq(kill(m->pid, SIGKILL), 0);
+	st = daemon_exit_status(m);
+	cr_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert(w.ret < 0 && dead_mount_errno(-w.ret),
+		  "getevents on the dead mount: %d", w.ret);
+	ret = evfdfs_io_submit(w.ctx, 1, list);
+	cr_assert(ret < 0 && dead_mount_errno(-ret), "submit: %d", ret);
+	cr_assert_eq(evfdfs_io_destroy(w.ctx), 0);
+	errno = 0;
+	cr_assert_eq(evfdfs_eventfd(m->dir, 0, 0), -1);
+	cr_assert(dead_mount_errno(errno), "eventfd: %s", strerror(errno));
+	ret = evfdfs_io_setup(m->dir, 4, &ctx2);
+	cr_assert(ret < 0 && dead_mount_errno(-ret), "setup: %d", ret);
+	close(c);
+
 	snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", m->dir);
 	cr_assert_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
 	after_daemon(m, false);
