@@ -261,12 +261,12 @@ bool shim_fd_is_emulated(int fd)
 /* eventfd                                                             */
 
 /*
- * emu_eventfd() - eventfd2(initval, flags) on the mount.
+ * make_counter() - eventfd2(initval, flags) on the mount.
  * Returns: the descriptor, or -EINVAL (a flag eventfd2 does not know), or
  * what open, fsetxattr or unlink failed with (ENOENT or ENOTCONN when
  * nothing is mounted there, EMFILE, ENFILE, ENOMEM).
  */
-static int emu_eventfd(unsigned int initval, int flags)
+static int make_counter(unsigned int initval, int flags)
 {
 	char path[PATH_MAX + 64], val[16];
 	int oflags, fd, ret, tries;
@@ -317,6 +317,21 @@ err_report:
 	if (!atomic_exchange(&shim.warned_create, true))
 		shim_say("eventfd: cannot make a counter in %s: %s", shim.mnt,
 			 strerror(-ret));
+	return ret;
+}
+
+/*
+ * emu_eventfd() - make_counter() as eventfd2 is: no cancellation point.
+ * Its open(2) is one, and a thread with a cancellation pending would end
+ * there instead of getting its descriptor.
+ */
+static int emu_eventfd(unsigned int initval, int flags)
+{
+	int ret, state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	ret = make_counter(initval, flags);
+	pthread_setcancelstate(state, NULL);
 	return ret;
 }
 

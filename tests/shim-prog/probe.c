@@ -9,6 +9,7 @@
  *   threads      threads hammering one counter descriptor: the sum adds up
  *   aio-threads  a thread blocked in io_getevents while another submits
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
+ *   eventfd-cancel  eventfd() in a thread with a cancellation pending
  *   aio-cancel   pthread_cancel of a thread waiting in io_getevents
  *   aio-fork     a child forked while the parent has an AIO context
  *   mixed        a kernel AIO context (made with a raw syscall instruction,
@@ -306,6 +307,39 @@ static int mode_aio_cancel(void)
 	return 0;
 }
 
+/* ---- eventfd with a cancellation pending -------------------------- */
+
+static int cancel_pending_reached;
+
+static void *eventfd_with_cancel_pending(void *arg)
+{
+	(void)arg;
+	pthread_cancel(pthread_self()); /* deferred: pending from now on */
+	if (eventfd(0, 0) >= 0)
+		cancel_pending_reached++;
+	if (syscall(SYS_eventfd2, 0, EFD_CLOEXEC) >= 0)
+		cancel_pending_reached++;
+	pthread_testcancel(); /* ends here: nothing before was a point */
+	return NULL;
+}
+
+/*
+ * eventfd() and syscall() are no cancellation points: a thread with a
+ * cancellation pending gets its descriptors and is cancelled only at the
+ * next point.  (The descriptors are left open: the process ends.)
+ */
+static int mode_eventfd_cancel(void)
+{
+	pthread_t t;
+	void *ret;
+
+	pthread_create(&t, NULL, eventfd_with_cancel_pending, NULL);
+	pthread_join(t, &ret);
+	printf("cancelled: %d, calls returned: %d\n", ret == PTHREAD_CANCELED,
+	       cancel_pending_reached);
+	return 0;
+}
+
 /* ---- kernel AIO next to the shim ----------------------------------- */
 
 static int mode_resfd_kernel(void)
@@ -509,6 +543,8 @@ int main(int argc, char **argv)
 		return mode_aio_threads();
 	if (strcmp(argv[1], "resfd-kernel") == 0)
 		return mode_resfd_kernel();
+	if (strcmp(argv[1], "eventfd-cancel") == 0)
+		return mode_eventfd_cancel();
 	if (strcmp(argv[1], "aio-cancel") == 0)
 		return mode_aio_cancel();
 	if (strcmp(argv[1], "aio-fork") == 0)

@@ -331,3 +331,12 @@ Test(shim, cancelled_waiter_does_not_hold_the_context,
 
 	same_as_native("shim-probe", args, 0, 1);
 }
+
+/* eventfd() and syscall(SYS_eventfd2) are no cancellation points: with a
+ * cancellation pending, both still return their descriptors. */
+Test(shim, eventfd_is_no_cancellation_point, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "eventfd-cancel", NULL };
+
+	same_as_native("shim-probe", args, 2, 0);
+}
