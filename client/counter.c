@@ -20,6 +20,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,6 +166,25 @@ static int check_args(const char *name, uint64_t initval, int flags)
 	return 0;
 }
 
+/*
+ * eventfd2 is no cancellation point, and a cancellation acted on between
+ * the calls below (openat, close) would leave descriptors open.  So the
+ * counter calls run with cancellation off.
+ */
+static int cancel_off(void)
+{
+	int state;
+
+	pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &state);
+	return state;
+}
+
+static int cancel_restore(int state, int ret)
+{
+	pthread_setcancelstate(state, NULL);
+	return ret;
+}
+
 static int counter_open_common(const char *mnt, const char *name,
 			       uint64_t initval, int flags, bool excl)
 {
@@ -200,16 +220,31 @@ out:
 EXPORT int evfdfs_counter_open(const char *mnt, const char *name,
 			       uint64_t initval, int flags)
 {
-	return counter_open_common(mnt, name, initval, flags, false);
+	int state = cancel_off();
+
+	return cancel_restore(
+		state, counter_open_common(mnt, name, initval, flags, false));
 }
 
 EXPORT int evfdfs_counter_create(const char *mnt, const char *name,
 				 uint64_t initval, int flags)
 {
-	return counter_open_common(mnt, name, initval, flags, true);
+	int state = cancel_off();
+
+	return cancel_restore(
+		state, counter_open_common(mnt, name, initval, flags, true));
 }
 
+static int make_anonymous(const char *mnt, unsigned int initval, int flags);
+
 EXPORT int evfdfs_eventfd(const char *mnt, unsigned int initval, int flags)
+{
+	int state = cancel_off();
+
+	return cancel_restore(state, make_anonymous(mnt, initval, flags));
+}
+
+static int make_anonymous(const char *mnt, unsigned int initval, int flags)
 {
 	char tmp[64];
 	int dfd, fd, ret, tries;

@@ -25,7 +25,11 @@
  * context may run concurrently (several threads in evfdfs_io_getevents()
  * each get different events).  A context belongs to the process that set
  * it up: after fork(2) the child's calls on it fail with -EINVAL, as they
- * do on the kernel's contexts.
+ * do on the kernel's contexts, and the child does not hold its
+ * descriptors.  Like eventfd2(2) and libaio's calls, no call here is a
+ * cancellation point (pthread_cancel(3)) but evfdfs_read() and
+ * evfdfs_write(), which are read(2) and write(2) as glibc's
+ * eventfd_read() and eventfd_write() are.
  */
 #ifndef EVFDFS_H
 #define EVFDFS_H

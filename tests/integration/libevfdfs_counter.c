@@ -105,6 +105,31 @@ Test(libevfdfs, eventfd_flags_as_eventfd2, .timeout = TMO)
 }
 
 /* E2: initval is 32 bits, all of them. */
+static int pending_fd = -1;
+
+static void *eventfd_cancel_pending(void *arg)
+{
+	(void)arg;
+	pthread_cancel(pthread_self()); /* deferred: pending from now on */
+	pending_fd = evfdfs_eventfd(evt_shared_mnt(), 0, 0);
+	pthread_testcancel();
+	return NULL;
+}
+
+/* As eventfd2, no cancellation point: with a cancellation pending the
+ * call still returns its descriptor (and leaves none half-made). */
+Test(libevfdfs, eventfd_is_no_cancellation_point, .timeout = TMO)
+{
+	pthread_t t;
+	void *ret;
+
+	cr_assert_eq(pthread_create(&t, NULL, eventfd_cancel_pending, NULL), 0);
+	cr_assert_eq(pthread_join(t, &ret), 0);
+	cr_assert_eq(ret, PTHREAD_CANCELED);
+	cr_assert_geq(pending_fd, 0, "the thread ended inside evfdfs_eventfd");
+	close(pending_fd);
+}
+
 Test(libevfdfs, eventfd_initval_max, .timeout = TMO)
 {
 	int fd = evfdfs_eventfd(evt_shared_mnt(), 0xffffffffu, EFD_NONBLOCK);
