@@ -111,6 +111,10 @@ static void shim_init_once(void)
 	 * point does not resolve yet, keep the name as given. */
 	if (!realpath(mnt, shim.mnt))
 		snprintf(shim.mnt, sizeof(shim.mnt), "%s", mnt);
+	else if (mnt[0] != '/')
+		/* A relative name means another mount, or none, to a program
+		 * this one runs after a chdir(2): hand on the resolved one. */
+		setenv("EVFDFS_MOUNT", shim.mnt, 1);
 	shim.mntlen = strlen(shim.mnt);
 	while (shim.mntlen > 1 && shim.mnt[shim.mntlen - 1] == '/')
 		shim.mnt[--shim.mntlen] = '\0';

@@ -9,6 +9,7 @@
  *   threads      threads hammering one counter descriptor: the sum adds up
  *   aio-threads  a thread blocked in io_getevents while another submits
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
+ *   chdir-exec   eventfd() before and after chdir("/") and an exec
  *   eventfd-cancel  eventfd() in a thread with a cancellation pending
  *   aio-cancel   pthread_cancel of a thread waiting in io_getevents
  *   aio-fork     a child forked while the parent has an AIO context
@@ -307,6 +308,37 @@ static int mode_aio_cancel(void)
 	return 0;
 }
 
+/* ---- chdir, then exec ---------------------------------------------- */
+
+/*
+ * Where eventfd() puts the counter here, and in a program this one runs
+ * after chdir("/"): the same place, whatever EVFDFS_MOUNT's spelling.
+ */
+static int mode_chdir_exec(const char *self)
+{
+	int fd = eventfd(0, 0);
+
+	if (fd < 0)
+		die("eventfd", errno);
+	printf("before chdir: %s\n", fd_kind(fd));
+	fflush(stdout);
+	if (chdir("/"))
+		die("chdir", errno);
+	execl(self, self, "chdir-exec-child", (char *)NULL);
+	die("execl", errno);
+	return 2;
+}
+
+static int mode_chdir_exec_child(void)
+{
+	int fd = eventfd(0, 0);
+
+	if (fd < 0)
+		die("eventfd after chdir and exec", errno);
+	printf("after chdir and exec: %s\n", fd_kind(fd));
+	return 0;
+}
+
 /* ---- eventfd with a cancellation pending -------------------------- */
 
 static int cancel_pending_reached;
@@ -543,6 +575,10 @@ int main(int argc, char **argv)
 		return mode_aio_threads();
 	if (strcmp(argv[1], "resfd-kernel") == 0)
 		return mode_resfd_kernel();
+	if (strcmp(argv[1], "chdir-exec") == 0)
+		return mode_chdir_exec("/proc/self/exe");
+	if (strcmp(argv[1], "chdir-exec-child") == 0)
+		return mode_chdir_exec_child();
 	if (strcmp(argv[1], "eventfd-cancel") == 0)
 		return mode_eventfd_cancel();
 	if (strcmp(argv[1], "aio-cancel") == 0)

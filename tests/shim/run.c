@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -97,6 +98,15 @@ void run_prog(struct run *r, enum run_mode mode, const char *mnt,
 	build_path(path, sizeof(path), prog);
 	cr_assert(access(path, X_OK) == 0, "%s: %s", path, strerror(errno));
 	build_path(shim, sizeof(shim), "libevfdfs-preload.so");
+	/* Absolute, so that a test may chdir(2) and a program may too. */
+	{
+		char abs[PATH_MAX];
+
+		if (realpath(path, abs))
+			snprintf(path, sizeof(path), "%s", abs);
+		if (realpath(shim, abs))
+			snprintf(shim, sizeof(shim), "%s", abs);
+	}
 	if (asan_runtime(asan, sizeof(asan)))
 		snprintf(preload, sizeof(preload), "%s:%s", asan, shim);
 	else

@@ -9,7 +9,9 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -324,8 +326,7 @@ Test(shim, fork_leaves_the_child_no_aio_descriptors, .timeout = SHIM_TIMEOUT)
 /* pthread_cancel of a thread waiting in io_getevents: libaio's calls are
  * no cancellation points, so io_destroy wakes it and it can be joined;
  * the emulation must not leave the context held (io_destroy would hang). */
-Test(shim, cancelled_waiter_does_not_hold_the_context,
-     .timeout = SHIM_TIMEOUT)
+Test(shim, cancelled_waiter_does_not_hold_the_context, .timeout = SHIM_TIMEOUT)
 {
 	const char *const args[] = { "aio-cancel", NULL };
 
@@ -339,4 +340,34 @@ Test(shim, eventfd_is_no_cancellation_point, .timeout = SHIM_TIMEOUT)
 	const char *const args[] = { "eventfd-cancel", NULL };
 
 	same_as_native("shim-probe", args, 2, 0);
+}
+
+/* EVFDFS_MOUNT as a relative path: what the shim resolved at start is
+ * what a program run after chdir("/") uses too (the kernel's eventfds
+ * never depended on the directory). */
+Test(shim, relative_mount_survives_chdir_and_exec, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "chdir-exec", NULL };
+	char cwd[4096], dir[4096], bdir[4096], babs[PATH_MAX], *base;
+	struct run r;
+
+	/* Run it from the mount's parent directory, as EVFDFS_MOUNT=NAME. */
+	snprintf(dir, sizeof(dir), "%s", evt_shared_mnt());
+	base = strrchr(dir, '/');
+	cr_assert(base && base != dir, "mount %s", dir);
+	*base++ = '\0';
+	cr_assert(getcwd(cwd, sizeof(cwd)), "getcwd: %s", strerror(errno));
+	/* The build directory, found from here before leaving. */
+	cr_assert(realpath(build_path(bdir, sizeof(bdir), "."), babs));
+	setenv("B", babs, 1);
+	cr_assert_eq(chdir(dir), 0, "chdir %s: %s", dir, strerror(errno));
+	run_prog(&r, RUN_SHIM, base, "shim-probe", args, NULL, DEADLINE_MS);
+	cr_assert_eq(chdir(cwd), 0);
+	assert_ran(&r, "run under the shim");
+	cr_assert_str_eq(r.out,
+			 "before chdir: mount\n"
+			 "after chdir and exec: mount\n",
+			 "EVFDFS_MOUNT=%s in %s: %s", base, dir, r.err);
+	cr_assert_str_empty(r.err);
+	run_free(&r);
 }
