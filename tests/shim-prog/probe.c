@@ -9,6 +9,7 @@
  *   threads      threads hammering one counter descriptor: the sum adds up
  *   aio-threads  a thread blocked in io_getevents while another submits
  *   resfd-kernel an eventfd as IOCB_FLAG_RESFD of a kernel AIO context
+ *   fd-reuse     counter numbers closed by a raw syscall and reused
  *   chdir-exec   eventfd() before and after chdir("/") and an exec
  *   eventfd-cancel  eventfd() in a thread with a cancellation pending
  *   aio-cancel   pthread_cancel of a thread waiting in io_getevents
@@ -486,6 +487,43 @@ static int mode_mixed(void)
 	return 0;
 }
 
+/*
+ * Counter numbers closed where the shim cannot see (a raw close), then
+ * reused by a regular file, a directory and a dup2(): none of them may
+ * take a counter's face (F_GETFL keeps O_LARGEFILE); nor may a counter
+ * lose its own after close_range() and a reuse.
+ */
+static int mode_fd_reuse(void)
+{
+	int fd = eventfd(0, 0), f, d;
+
+	if (fd < 0)
+		die("eventfd", errno);
+	printf("counter: F_GETFL=%#x\n", fcntl(fd, F_GETFL));
+	if (raw_syscall(SYS_close, fd, 0, 0, 0, 0) == -ENOSYS) {
+		printf("raw syscalls: unsupported here\n");
+		return 0;
+	}
+	f = open("/proc/self/exe", O_RDONLY);
+	printf("file at its number: %d F_GETFL=%#x\n", f == fd,
+	       fcntl(f, F_GETFL));
+	d = dup2(f, 100);
+	printf("dup2 of it: F_GETFL=%#x\n", fcntl(d, F_GETFL));
+	close(d);
+	fd = eventfd(0, 0);
+	raw_syscall(SYS_close, fd, 0, 0, 0, 0);
+	d = open("/", O_RDONLY | O_DIRECTORY);
+	printf("directory at its number: %d F_GETFL=%#x\n", d == fd,
+	       fcntl(d, F_GETFL));
+	close(d);
+	close_range((unsigned int)f, (unsigned int)f, 0);
+	fd = eventfd(0, EFD_NONBLOCK);
+	printf("counter after close_range: %d F_GETFL=%#x\n", fd == f,
+	       fcntl(fd, F_GETFL));
+	close(fd);
+	return 0;
+}
+
 /* ---- AIO through syscall() --------------------------------------- */
 
 static void rec_sys(const char *label, long ret)
@@ -575,6 +613,8 @@ int main(int argc, char **argv)
 		return mode_aio_threads();
 	if (strcmp(argv[1], "resfd-kernel") == 0)
 		return mode_resfd_kernel();
+	if (strcmp(argv[1], "fd-reuse") == 0)
+		return mode_fd_reuse();
 	if (strcmp(argv[1], "chdir-exec") == 0)
 		return mode_chdir_exec("/proc/self/exe");
 	if (strcmp(argv[1], "chdir-exec-child") == 0)

@@ -371,3 +371,14 @@ Test(shim, relative_mount_survives_chdir_and_exec, .timeout = SHIM_TIMEOUT)
 	cr_assert_str_empty(r.err);
 	run_free(&r);
 }
+
+/* A counter's number closed by a raw syscall (no shim sees it) and
+ * reused: the file, directory or dup now there shows its own flags, and
+ * a counter reusing a number that close_range() freed shows a counter's.
+ * The table is a cache checked against fstat, never the truth. */
+Test(shim, reused_numbers_are_not_counters, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "fd-reuse", NULL };
+
+	same_as_native("shim-probe", args, 1, 0);
+}
