@@ -154,10 +154,16 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
 	struct evfdfs *fs = userdata;
 
 	(void)fs;
-	/* O_TRUNC travels with OPEN (where it is ignored: a counter has no
-	 * length) instead of a SETATTR that ftruncate's EINVAL would refuse. */
-	if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
-		conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+	/*
+	 * No FUSE_CAP_ATOMIC_O_TRUNC: with it the kernel sets the cached size
+	 * of a file opened with O_TRUNC to 0, and a binary write past that
+	 * size takes the inode lock exclusively, so a first write through such
+	 * a descriptor that parks at the top held up every other write of the
+	 * counter (see COUNTER_OPEN_FLAGS).  Without it, O_TRUNC comes as a
+	 * SETATTR of size 0 that op_setattr() ignores, and the size in the
+	 * reply is the one the kernel keeps.
+	 */
+	conn->want &= ~FUSE_CAP_ATOMIC_O_TRUNC;
 	/* Replies are a few bytes: splice buys nothing. */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 			FUSE_CAP_SPLICE_MOVE);
@@ -245,7 +251,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 
 /**
  * op_setattr - chmod, chown and times on counters; a size (ftruncate,
- * truncate) is EINVAL as on an eventfd (E55).
+ * truncate) is EINVAL as on an eventfd (E55), except a size of 0 without a
+ * file handle, which is what open(O_TRUNC) sends (ftruncate sends its
+ * handle): ignored, a counter has no length.
  * Valid replies: fuse_reply_attr, fuse_reply_err (EINVAL, EPERM, ENOENT).
  */
 static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
@@ -258,8 +266,7 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr,
 	bool text = false;
 	int ret;
 
-	(void)fi;
-	if (to_set & FUSE_SET_ATTR_SIZE) {
+	if ((to_set & FUSE_SET_ATTR_SIZE) && (fi || attr->st_size != 0)) {
 		ret = -EINVAL;
 		goto out;
 	}

@@ -496,3 +496,45 @@ INTEG_TEST(blocking, interrupted_text_write_reports_bytes_applied, 60)
 	cr_assert_eq(integ_field(mnt, name, "writers"), 0);
 	close(fd);
 }
+
+/*
+ * E24 after an open with O_TRUNC (a shell's `>`): the kernel sets the
+ * file's cached size to 0 at such an open, and a direct write past the
+ * cached size takes the inode lock exclusively (FOPEN_PARALLEL_DIRECT_WRITES
+ * covers only writes inside it).  A write through that descriptor parked
+ * at the top must not hold up a nonblocking write through another one: it
+ * fails with EAGAIN at once, as on an eventfd.
+ */
+INTEG_TEST(blocking, o_trunc_writer_parked_at_top_holds_up_no_other_write, 60)
+{
+	const char *mnt = evt_shared_mnt();
+	struct io_thread parked = { .write = true, .val = 1 };
+	struct io_thread nb = { .write = true, .val = 1 };
+	char name[128], path[PATH_MAX];
+	uint64_t v = 0;
+	bool nb_done;
+	int fd;
+
+	evt_unique(name, sizeof(name), "otrunc");
+	fd = evt_create_counter(mnt, name, TOP, false, 0);
+	evt_path(path, sizeof(path), mnt, name);
+	parked.fd = integ_open(mnt, name, false, O_WRONLY | O_TRUNC);
+	io_thread_start(&parked);
+	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
+	nb.fd = integ_open(mnt, name, false, O_WRONLY | O_NONBLOCK);
+	io_thread_start(&nb);
+	nb_done = io_thread_join(&nb, INTEG_WAIT_MS);
+	/* Release the parked writer (and the other one, if it is stuck). */
+	cr_assert_eq(integ_read_u64(fd, &v), 0);
+	cr_assert_eq(v, TOP);
+	cr_assert(io_thread_join(&parked, INTEG_WAIT_MS));
+	if (!nb_done)
+		cr_assert(io_thread_join(&nb, INTEG_WAIT_MS));
+	close(nb.fd);
+	close(parked.fd);
+	cr_assert(nb_done, "the nonblocking write waited for the parked one");
+	cr_assert_eq(nb.ret, -EAGAIN, "nonblocking write: %d", nb.ret);
+	cr_assert_eq(parked.ret, 0, "parked write: %d", parked.ret);
+	cr_assert_eq(evt_xattr_value(path), 1);
+	close(fd);
+}
