@@ -186,7 +186,7 @@ struct handle {
 		} status;
 		/* H_TEXT: the rest of a line that a short read left behind */
 		struct {
-			char rest[COUNTER_TEXT_LINE_MAX];
+			char rest[COUNTER_TEXT_LINE_MAX + 1]; /* and the NUL */
 			uint8_t len;
 			uint64_t val; /* the value that line carries */
 		} text;
