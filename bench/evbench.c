@@ -450,7 +450,7 @@ static void usage(const char *prog)
 		"[--bare MNT --bare-pid PID] [--evfdfs MNT --evfdfs-pid PID] "
 		"[--load-dir DIR] [--aio-dir DIR] [-n ITERS]\n"
 		"  SECTIONS: comma-separated of pingpong,nonblock,poll,"
-		"waiters,aio,load (default: all)\n",
+		"waiters,aio,load,tracers (default: all)\n",
 		prog);
 }
 
@@ -596,6 +596,9 @@ int main(int argc, char *argv[])
 		cx.section = 6;
 		if (section_on(&cx, "load"))
 			run_load(&cx);
+		cx.section = 7;
+		if (section_on(&cx, "tracers"))
+			run_tracers(&cx);
 	}
 	loadavg(cx.load_end, sizeof(cx.load_end));
 	bad = print_table(&cx, stdout);

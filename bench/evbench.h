@@ -59,7 +59,7 @@ struct ctx {
 	long long load_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
-	int section;			   /* the section running (1-6) */
+	int section;			   /* the section running (1-7) */
 	char load_start[64], load_end[64]; /* /proc/loadavg */
 	/* results */
 	struct group groups[MAXGROUPS];
@@ -117,13 +117,15 @@ double median(double *v, int n);
 void summarize(int64_t *lat, long n, double elapsed, struct sample *s);
 int print_table(const struct ctx *cx, FILE *f);
 
-/* The sections: evbench.c (1-3), waiters.c (4), aio.c (5), load.c (6). */
+/* The sections: evbench.c (1-3), waiters.c (4), aio.c (5), load.c (6),
+ * tracers.c (7). */
 enum pp_mode { PP_THREADS, PP_PROCS, PP_SHARED };
 long pingpong(const struct ctx *cx, int bk, int mode, long iters, int64_t *lat,
 	      double *elapsed);
 void run_waiters(struct ctx *cx);
 void run_aio(struct ctx *cx);
 void run_load(struct ctx *cx);
+void run_tracers(struct ctx *cx);
 void load_aio_writer(const struct ctx *cx, long long bytes,
 		     _Atomic long long *written) __attribute__((noreturn));
 

@@ -147,7 +147,7 @@ int print_table(const struct ctx *cx, FILE *f)
 		cx->load_end);
 	fprintf(f, "%-38s %-9s %11s %9s %9s %8s %8s  %s\n", "what", "backend",
 		"ops/s", "p50 us", "p99 us", "vs bare", "vs kern", "notes");
-	for (gi = 0; gi < cx->ngroups * 7; gi++) {
+	for (gi = 0; gi < cx->ngroups * 8; gi++) {
 		/* Section by section, each in the order its groups came. */
 		const struct group *g = &cx->groups[gi % cx->ngroups];
 
