@@ -79,6 +79,7 @@ void actx_maybe_free(struct aiod_ctx *ctx)
 	if (ctx->h || ctx->inflight)
 		return;
 	ctx_pidfds_close(ctx);
+	opener_drop(&ctx->opener);
 	list_del_init(&ctx->link);
 	free(ctx);
 }
@@ -462,6 +463,7 @@ static void actx_destroy(struct aiod_ctx *ctx)
 	}
 	free(ctx->tout);
 	ctx_pidfds_close(ctx);
+	opener_drop(&ctx->opener);
 	list_del_init(&ctx->link);
 	free(ctx);
 }
@@ -517,16 +519,28 @@ void aiod_fini(struct evfdfs *fs)
 
 /* ---- one context ---------------------------------------------------- */
 
-int aiod_open(struct handle *h, bool text)
+/*
+ * The context acts with @req's caller's credentials from now on, whoever
+ * writes to it (aio_cred.c); they are let go of when the context is freed,
+ * not at release: a worker may still be opening a line's path with them.
+ */
+int aiod_open(fuse_req_t req, struct handle *h, bool text)
 {
 	struct aiod *ad = h->fs->aio;
 	struct aiod_ctx *ctx;
+	int ret;
 
 	if (!ad)
 		return -EOPNOTSUPP; /* never ENOSYS: see op_open() */
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
+	ret = opener_take(&ctx->opener, req, text);
+	if (ret) {
+		opener_drop(&ctx->opener);
+		free(ctx);
+		return ret;
+	}
 	ctx->ad = ad;
 	ctx->h = h;
 	ctx->owner = h->owner;
@@ -793,14 +807,6 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 	if (!job) {
 		ret = -ENOMEM;
 		goto out;
-	}
-	if (ctx->text) {
-		/* aio.txt opens paths as the writer: its groups too. */
-		ret = cred_from_req(req, &job->who);
-		if (ret) {
-			job_finish(job, ret);
-			return;
-		}
 	}
 	job_step(job);
 	return;

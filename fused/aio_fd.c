@@ -5,8 +5,10 @@
  * (fuse_req_ctx()->pid, which is blocked in that write while we look): the
  * daemon acts on that process's own open file description, obtained with
  * pidfd_getfd(2), so the access mode, O_NONBLOCK, O_APPEND and O_DIRECT
- * are the caller's, never more.  Where pidfd_getfd is refused, the
- * fallback reopens /proc/PID/fd/N with the access mode that
+ * are the caller's, never more.  It does so only for a writer whose
+ * descriptors the context's opener could have taken itself (aio_cred.c):
+ * the control file acts with its opener's credentials.  Where pidfd_getfd
+ * is refused, the fallback reopens /proc/PID/fd/N with the access mode that
  * /proc/PID/fdinfo/N shows (never a wider one); that fallback cannot reach
  * sockets or anonymous files (eventfds among them) and gets a description
  * of its own (its own O_NONBLOCK), which is why it is only a fallback.
@@ -42,7 +44,7 @@
 #define CAP_SYS_NICE_BIT 23
 
 /* Read a small /proc file into @buf (NUL-terminated). */
-static ssize_t read_small(const char *path, char *buf, size_t len)
+ssize_t aiod_proc_read(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -59,7 +61,7 @@ static ssize_t read_small(const char *path, char *buf, size_t len)
 }
 
 /* The value after "@key" at the start of a line of @text, or NULL. */
-static const char *field(const char *text, const char *key)
+const char *aiod_proc_field(const char *text, const char *key)
 {
 	size_t klen = strlen(key);
 	const char *p = text;
@@ -95,9 +97,9 @@ bool caller_rt_ok(pid_t pid)
 	const char *v;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
 		return false;
-	v = field(buf, "CapEff:");
+	v = aiod_proc_field(buf, "CapEff:");
 	if (!v || sscanf(v, "%llx", &caps) != 1)
 		return false;
 	return caps &
@@ -114,11 +116,11 @@ static enum afile_kind anon_kind(int fd)
 	char path[64], buf[1024];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
 		return AF_ANON;
-	if (field(buf, "eventfd-count:"))
+	if (aiod_proc_field(buf, "eventfd-count:"))
 		return AF_EVENTFD;
-	if (field(buf, "sigmask:"))
+	if (aiod_proc_field(buf, "sigmask:"))
 		return AF_SIGNALFD;
 	return AF_ANON;
 }
@@ -192,15 +194,15 @@ static int proc_get(struct aiod *ad, pid_t pid, uint32_t fdnum, struct afile *f)
 	f->fd = -1;
 	f->cn = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%u", (int)pid, fdnum);
-	if (read_small(path, info, sizeof(info)) <= 0)
+	if (aiod_proc_read(path, info, sizeof(info)) <= 0)
 		return -EBADF;
-	v = field(info, "flags:");
+	v = aiod_proc_field(info, "flags:");
 	if (!v || sscanf(v, "%o", &flags) != 1 || (flags & O_PATH))
 		return -EBADF;
-	v = field(info, "mnt_id:");
+	v = aiod_proc_field(info, "mnt_id:");
 	if (v)
 		sscanf(v, "%llu", &mnt_id);
-	v = field(info, "ino:");
+	v = aiod_proc_field(info, "ino:");
 	if (v)
 		sscanf(v, "%llu", &ino);
 	f->flags = (int)flags;
@@ -290,13 +292,26 @@ void ctx_pidfds_close(struct aiod_ctx *ctx)
 	ctx->pidfd_next = 0;
 }
 
-/* The uncached lookup: 0 or -EBADF. */
+/*
+ * The uncached lookup: 0, -EBADF, or -EPERM when the context's opener could
+ * not have taken the writer's descriptors itself (aio_cred.c), checked
+ * once per write.
+ */
 static int afile_lookup(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 			struct afile *f)
 {
 	int fd = -1, pfd;
 
 	f->shared = NULL;
+	f->fd = -1;
+	f->cn = NULL;
+	if (!job->writer_ok) {
+		job->writer_ok = writer_may_lend(&job->ctx->opener, job->pid);
+		if (!job->writer_ok)
+			job->writer_ok = 1;
+	}
+	if (job->writer_ok < 0)
+		return job->writer_ok;
 	if (!ad->no_pidfd) {
 		pfd = ctx_pidfd(job->ctx, job->pid, false);
 		if (pfd >= 0) {
@@ -344,7 +359,8 @@ void job_fcache_drop(struct sjob *job)
  * see struct sjob) is not looked up again: the requests share one
  * duplicate of it.  A failed lookup is not remembered (the write stops
  * there, A21).
- * Returns: 0, or -EBADF when it is not open (or is O_PATH).
+ * Returns: 0, -EBADF when it is not open (or is O_PATH), -EPERM when the
+ * writer may not lend descriptors to this context (aio_cred.c).
  */
 int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct afile *f)
@@ -406,7 +422,8 @@ void afile_put(struct afile *f)
  * adds to it, which a read-only opener could not do itself (a kernel
  * eventfd is always O_RDWR, so Linux never meets the case).
  * Returns: 0; -EBADF (not open, O_PATH, a read-only counter); -EINVAL (not
- * an eventfd, or one the /proc fallback cannot reach).
+ * an eventfd, or one the /proc fallback cannot reach); -EPERM as
+ * afile_get().
  */
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum, struct areq *a)
 {

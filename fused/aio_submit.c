@@ -274,7 +274,7 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 		return -EINVAL; /* text view, status, trace, aio: no AIO I/O */
 	if ((cb->aio_flags & WIRE_IOCB_FLAG_IOPRIO) &&
 	    ((cb->aio_reqprio >> 13) & 7) == 1)
-		f.rt_ok = caller_rt_ok(a->pid);
+		f.rt_ok = a->ctx->opener.rt_ok && caller_rt_ok(a->pid);
 	ret = wire_check_rw(s, &f); /* PWRITE: EINVAL, no write_iter */
 	if (ret)
 		return ret;
@@ -444,10 +444,10 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		if (kind == AF_ANON)
 			return -EINVAL;
 		/* The kernel checks the daemon's capabilities: A30.1's EPERM
-		 * has to be the caller's. */
+		 * has to be the caller's (the opener's and the writer's). */
 		if ((ucb->aio_flags & WIRE_IOCB_FLAG_IOPRIO) &&
 		    ((ucb->aio_reqprio >> 13) & 7) == 1 &&
-		    !caller_rt_ok(a->pid))
+		    !(a->ctx->opener.rt_ok && caller_rt_ok(a->pid)))
 			return -EPERM;
 		ret = build_rw(ad, a, s);
 		if (ret)

@@ -34,11 +34,14 @@
  *
  *   OPT is data=TAG (a word the completion line starts with; default: the
  *   request's number in the context, 1, 2, ...) or resfd=NAME (signal the
- *   counter NAME of this mount, +1, when the request completes; the writer
- *   needs write permission on it).  PATH is absolute, or relative to the
- *   writer's current directory; the file is opened with the writer's
- *   uid, gid and groups (pread, fsync, fdsync, poll: read-only; pwrite:
- *   write-only), never the daemon's.  Magic links (/proc/PID/fd/N) are
+ *   counter NAME of this mount, +1, when the request completes; the
+ *   opener needs write permission on it).  Every line acts as the process
+ *   that opened aio.txt, as it was at open, whoever writes the line (a
+ *   child, or a set-user-ID program that inherited the descriptor:
+ *   aio_cred.c).  PATH is absolute (in the opener's root), or relative to
+ *   the opener's working directory at open; the file is opened with the
+ *   opener's uid, gid and groups (pread, fsync, fdsync, poll: read-only;
+ *   pwrite: write-only), never the daemon's or the writer's.  Magic links (/proc/PID/fd/N) are
  *   not followed, and /proc/self would be the daemon.  In PATH and DATA:
  *   \\ \n \t \r \s (space) and \xHH; DATA may hold any byte that way.
  *   Numbers are decimal or 0x hex.
@@ -84,7 +87,7 @@ static int text_resfd(struct sjob *job, const char *name, struct areq *a)
 
 	if (!cn)
 		return -ENOENT;
-	if (!cred_may(&job->who, cnode_perm(cn), MAY_WRITE))
+	if (!cred_may(&job->ctx->opener.cred, cnode_perm(cn), MAY_WRITE))
 		return -EACCES;
 	cnode_get(cn);
 	a->rcn = cn;
@@ -92,51 +95,48 @@ static int text_resfd(struct sjob *job, const char *name, struct areq *a)
 }
 
 /*
- * Open @a->path as the writer: on a worker thread (the path may lead into
- * this very mount, whose requests the loop must stay free to serve), with
- * the thread's fsuid, fsgid and groups switched to the writer's around the
- * call (setfsuid/setfsgid and the raw setgroups syscall act on the calling
- * thread only), relative to the writer's root or working directory.
- * O_NONBLOCK keeps a FIFO's open from waiting for a peer; it is cleared
- * afterwards on the new (daemon-owned) description.  Magic links
- * (/proc/PID/fd/N and the like) are not followed: resolved here they
- * would name the daemon's own descriptors; and /proc/self is the daemon.
+ * Open @a->path as the context's opener (aio_cred.c), whoever wrote the
+ * line: on a worker thread (the path may lead into this very mount, whose
+ * requests the loop must stay free to serve), with the thread's fsuid,
+ * fsgid and groups switched to the opener's around the call
+ * (setfsuid/setfsgid and the raw setgroups syscall act on the calling
+ * thread only), relative to the opener's root or working directory as
+ * they were when it opened aio.txt.  O_NONBLOCK keeps a FIFO's open from
+ * waiting for a peer; it is cleared afterwards on the new (daemon-owned)
+ * description.  Magic links (/proc/PID/fd/N and the like) are not
+ * followed: resolved here they would name the daemon's own descriptors;
+ * and /proc/self is the daemon.  A daemon that is not root can only open
+ * as itself: a line of a context opened by another user is EACCES.
  * Returns: the descriptor, or -errno.
  */
 int text_open(const struct sjob *job, const struct areq *a)
 {
+	const struct aopener *o = &job->ctx->opener;
 	bool abs = a->path[0] == '/';
 	struct open_how how = {
 		.flags = (uint64_t)(a->oflags | O_NONBLOCK | O_NOCTTY |
 				    O_CLOEXEC),
 		.resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : 0),
 	};
+	int dirfd = abs ? o->root : o->cwd;
 	gid_t saved[256];
-	int nsaved = 0, dirfd, fd, err = 0, fl;
+	int nsaved = 0, fd, err = 0, fl;
 	bool root = geteuid() == 0;
-	char dir[64];
 
-	snprintf(dir, sizeof(dir), "/proc/%d/%s", (int)job->pid,
-		 abs ? "root" : "cwd");
-	dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dirfd < 0)
-		return -errno;
-	if (!root && job->who.uid != geteuid()) {
-		close(dirfd);
+		return dirfd;
+	if (!root && o->cred.uid != geteuid())
 		return -EACCES;
-	}
 	if (root) {
 		nsaved = getgroups(256, saved);
 		if (nsaved < 0 ||
-		    syscall(SYS_setgroups, (size_t)job->who.ngroups,
-			    job->who.groups)) {
-			close(dirfd);
+		    syscall(SYS_setgroups, (size_t)o->cred.ngroups,
+			    o->cred.groups))
 			return -EPERM;
-		}
-		setfsgid(job->who.gid);
-		setfsuid(job->who.uid);
-		if ((uid_t)setfsuid((uid_t)-1) != job->who.uid ||
-		    (gid_t)setfsgid((gid_t)-1) != job->who.gid)
+		setfsgid(o->cred.gid);
+		setfsuid(o->cred.uid);
+		if ((uid_t)setfsuid((uid_t)-1) != o->cred.uid ||
+		    (gid_t)setfsgid((gid_t)-1) != o->cred.gid)
 			err = EPERM;
 	}
 	fd = err ? -1
@@ -148,7 +148,6 @@ int text_open(const struct sjob *job, const struct areq *a)
 		setfsgid(0);
 		syscall(SYS_setgroups, (size_t)nsaved, saved);
 	}
-	close(dirfd);
 	if (fd < 0)
 		return -err;
 	fl = fcntl(fd, F_GETFL);

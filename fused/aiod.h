@@ -18,8 +18,9 @@
 int aiod_init(struct evfdfs *fs);
 void aiod_fini(struct evfdfs *fs);
 
-/* An open of `aio` (@text false) or `aio.txt` (@text true): a new context. */
-int aiod_open(struct handle *h, bool text);
+/* An open of `aio` (@text false) or `aio.txt` (@text true) by @req's
+ * caller: a new context, acting with that caller's credentials. */
+int aiod_open(fuse_req_t req, struct handle *h, bool text);
 /* The last close: io_destroy semantics (POLLs cancelled, I/O drained). */
 void aiod_release(struct handle *h);
 

@@ -9,6 +9,7 @@
  *                   order, routing, and the requests the daemon serves
  *                   itself (counters of this mount)
  *   aio_fd.c        the submitter's descriptors (pidfd_getfd, /proc)
+ *   aio_cred.c      who a context acts as: its opener, taken at open
  *   aio_work.c      the worker pool for I/O that may block
  *   aio_text.c      the text form, aio.txt
  *
@@ -178,15 +179,28 @@ struct apidfd {
 	int fd;	   /* pidfd_open(pid) */
 };
 
+/*
+ * Who a context acts as: its opener, as it was at open (aio_cred.c).  Like
+ * a kernel file that acts on write (f_cred), an open of `aio` or `aio.txt`
+ * keeps its opener's credentials, and every record or line written to it
+ * acts with them, whoever writes.
+ */
+struct aopener {
+	struct cred cred; /* uid, gid (the FUSE request's), groups */
+	int cwd, root;	  /* aio.txt: O_PATH of its cwd and root, or -errno */
+	bool rt_ok;	  /* it had CAP_SYS_ADMIN or CAP_SYS_NICE */
+};
+
 /* One open of `aio` or `aio.txt`. */
 struct aiod_ctx {
 	struct list_head link; /* ad->ctxs, or ad->dying once closed */
 	struct aiod *ad;
 	struct handle *h; /* NULL once closed */
 	uint64_t id;
-	pid_t pid;	   /* the opener */
-	struct perm owner; /* the opener's user: status and trace show the
+	pid_t pid;	       /* the opener */
+	struct perm owner;     /* the opener's user: status and trace show the
 			    * context to them and root only */
+	struct aopener opener; /* what its requests act as */
 	bool text;
 	bool setup;
 	uint32_t nr_events;
@@ -216,7 +230,11 @@ struct sjob {
 	fuse_req_t req;
 	struct aiod_ctx *ctx;
 	pid_t pid;
-	struct cred who; /* the writer; its groups only for aio.txt */
+	/* The writer (its uid and gid, no groups): for traces and accounting,
+	 * never for access, which is the opener's (ctx->opener). */
+	struct cred who;
+	int writer_ok; /* 0 unchecked, 1, or -EPERM: may the daemon take
+			* descriptors from the writer (writer_may_lend())? */
 	/*
 	 * What was written: libfuse's buffer while the loop works on the
 	 * write, a copy (own) of what is left of it once a worker has the
@@ -331,6 +349,13 @@ int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
+ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
+const char *aiod_proc_field(const char *text, const char *key);
+
+/* aio_cred.c */
+int opener_take(struct aopener *o, fuse_req_t req, bool text);
+void opener_drop(struct aopener *o);
+int writer_may_lend(const struct aopener *o, pid_t pid);
 
 /* aio_work.c */
 int pool_start(struct aio_pool *p, unsigned int n, void *kctx);

@@ -624,7 +624,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			ret = -ENOMEM;
 			goto out;
 		}
-		ret = aiod_open(h, ino == INO_AIOTXT);
+		ret = aiod_open(req, h, ino == INO_AIOTXT);
 		list_add_tail(&h->link, &fs->handles_other);
 		break;
 	default:

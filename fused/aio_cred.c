@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Who an AIO context acts as.  The control files act on write, and a
+ * descriptor can be written by a process other than the one that opened
+ * it: a child, a process it was passed to, or the opener itself after it
+ * has executed a set-user-ID program (whose error message to stderr is
+ * enough to write a line).  Linux's rule for its own files that act on
+ * write is the opener's credentials, kept on the open file (f_cred):
+ * the daemon does the same.  An open of `aio` or `aio.txt` takes the
+ * opener's uid, gid and supplementary groups, and for `aio.txt` its
+ * working directory and root; every line and record written to that open
+ * file acts with them, whoever writes:
+ *
+ *   aio.txt  PATH is opened with the opener's uid, gid and groups,
+ *            relative to the opener's working directory or root as they
+ *            were at open (text_open()); resfd=NAME needs the opener's
+ *            write permission on the counter (text_resfd()).
+ *   aio      the records name descriptors of the WRITER's table, which the
+ *            daemon takes with pidfd_getfd (aio_fd.c).  It takes them only
+ *            from a writer that the opener could have taken them from
+ *            itself: pidfd_getfd's own rule (ptrace's
+ *            PTRACE_MODE_ATTACH_REALCREDS, without Yama or other security
+ *            modules), applied with the opener as the caller.  That is:
+ *            the opener is root, or the writer's real, effective, saved and
+ *            filesystem uids all are the opener's uid, its gids all the
+ *            opener's gid, and the writer is dumpable (a set-user-ID
+ *            program that dropped back to the caller's uid is not).  Else
+ *            the record fails with EPERM, pidfd_getfd's errno for it (an
+ *            io_submit of Linux never meets the case: a kernel AIO
+ *            context does not survive execve and cannot be handed over).
+ *            A RESFD descriptor is checked by its access mode, as the
+ *            kernel does, once it is known to be one the opener could
+ *            have taken.  An IOPRIO_CLASS_RT request needs CAP_SYS_ADMIN
+ *            or CAP_SYS_NICE in both the opener (at open) and the writer.
+ *
+ * The status and trace files already filter by the credentials taken at
+ * their open (cred.c), and a context's lines there belong to its opener.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "aiod_i.h"
+
+/* An O_PATH descriptor of /proc/@pid/@what (cwd, root), or -errno. */
+static int proc_dir(pid_t pid, const char *what)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/**
+ * opener_take() - the credentials of @req's caller, for the context it
+ * opens.  The working directory and root are taken only for aio.txt (the
+ * binary form has no paths); if /proc does not give them (no /proc, or a
+ * daemon that may not look at that process), they are kept as -errno and
+ * each line fails with it, as it would have at each line before.  Neither
+ * reaches a file system: /proc's magic links are followed without a
+ * lookup, and O_PATH opens nothing, so a directory of this very mount is
+ * safe to take on the loop.
+ * Returns: 0 or -ENOMEM.
+ */
+int opener_take(struct aopener *o, fuse_req_t req, bool text)
+{
+	pid_t pid = fuse_req_ctx(req)->pid;
+	int ret;
+
+	o->cwd = o->root = -ENOENT;
+	ret = cred_from_req(req, &o->cred);
+	if (ret)
+		return ret;
+	o->rt_ok = caller_rt_ok(pid);
+	if (text) {
+		o->cwd = proc_dir(pid, "cwd");
+		o->root = proc_dir(pid, "root");
+	}
+	return 0;
+}
+
+void opener_drop(struct aopener *o)
+{
+	if (o->cwd >= 0)
+		close(o->cwd);
+	if (o->root >= 0)
+		close(o->root);
+	o->cwd = o->root = -ENOENT;
+	cred_free(&o->cred);
+}
+
+/* "Uid:" or "Gid:" of /proc/PID/status: all four equal to @want? */
+static bool all_ids(const char *status, const char *key, unsigned int want)
+{
+	const char *v = aiod_proc_field(status, key);
+	unsigned int id[4];
+
+	if (!v || sscanf(v, "%u %u %u %u", &id[0], &id[1], &id[2], &id[3]) != 4)
+		return false;
+	return id[0] == want && id[1] == want && id[2] == want && id[3] == want;
+}
+
+/**
+ * writer_may_lend() - may the daemon take descriptors from @pid (the
+ * thread blocked in a write to the context, so its credentials stay as
+ * they are while we look) on behalf of opener @o?  See the top of this
+ * file for the rule.  Dumpability has no /proc field of its own, but it
+ * decides who owns /proc/PID: the task's effective uid and gid when it
+ * is dumpable, root otherwise (the kernel's task_dump_owner); with every
+ * id of the writer equal to the opener's, which is not root here, an
+ * owner other than the opener means not dumpable.  What cannot be read
+ * is refused.
+ * Returns: 0 or -EPERM.
+ */
+int writer_may_lend(const struct aopener *o, pid_t pid)
+{
+	char path[64], status[4096];
+	struct stat st;
+
+	if (o->cred.uid == 0)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (aiod_proc_read(path, status, sizeof(status)) <= 0 ||
+	    !all_ids(status, "Uid:", o->cred.uid) ||
+	    !all_ids(status, "Gid:", o->cred.gid))
+		return -EPERM;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	if (stat(path, &st) || st.st_uid != o->cred.uid ||
+	    st.st_gid != o->cred.gid)
+		return -EPERM;
+	return 0;
+}
