@@ -60,12 +60,15 @@ PRELOAD_SRCS := $(wildcard client/preload*.c)
 TEST_LIB_SRCS := $(wildcard tests/lib/*.c)
 TEST_LIB_OBJS := $(TEST_LIB_SRCS:%.c=$(B)/%.o)
 TEST_SUITES := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/*/*.c))))
-TEST_SUITES := $(filter-out lib shim-prog,$(sort $(TEST_SUITES)))
+TEST_SUITES := $(filter-out lib shim-prog helper-prog,$(sort $(TEST_SUITES)))
 TEST_BINS := $(TEST_SUITES:%=$(B)/test-%)
 # Programs that tests/shim runs natively and under the preload shim: plain
 # glibc and libaio, never libevfdfs, like the programs the shim is for.
 SHIM_PROG_SRCS := $(wildcard tests/shim-prog/*.c)
 SHIM_PROG_BINS := $(SHIM_PROG_SRCS:tests/shim-prog/%.c=$(B)/shim-%)
+# Programs the integration tests run as they are (a set-user-ID writer...).
+HELPER_PROG_SRCS := $(wildcard tests/helper-prog/*.c)
+HELPER_PROG_BINS := $(HELPER_PROG_SRCS:tests/helper-prog/%.c=$(B)/helper-%)
 
 EXAMPLE_SRCS := $(wildcard examples/*.c)
 EXAMPLE_BINS := $(EXAMPLE_SRCS:examples/%.c=$(B)/examples/%)
@@ -80,7 +83,7 @@ PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
 
 all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS)
 
-tests: all $(TEST_BINS) $(SHIM_PROG_BINS)
+tests: all $(TEST_BINS) $(SHIM_PROG_BINS) $(HELPER_PROG_BINS)
 
 $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -124,6 +127,14 @@ $(B)/shim-%: tests/shim-prog/%.c
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(AIO_LIBS) -lpthread
+
+# Without sanitizers: they do not run set-user-ID (LeakSanitizer needs to
+# ptrace a process that is not dumpable).
+$(B)/helper-%: tests/helper-prog/%.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) \
+		$(filter-out -fsanitize%,$(LDFLAGS)) -o $@ $<
 
 $(B)/bench/libbench.a: $(BENCH_LIB_OBJS)
 	@$(if $(Q),echo "  AR      $@")

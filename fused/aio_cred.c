@@ -110,28 +110,34 @@ static bool all_ids(const char *status, const char *key, unsigned int want)
  * thread blocked in a write to the context, so its credentials stay as
  * they are while we look) on behalf of opener @o?  See the top of this
  * file for the rule.  Dumpability has no /proc field of its own, but it
- * decides who owns /proc/PID: the task's effective uid and gid when it
- * is dumpable, root otherwise (the kernel's task_dump_owner); with every
- * id of the writer equal to the opener's, which is not root here, an
- * owner other than the opener means not dumpable.  What cannot be read
- * is refused.
+ * decides who owns the files under /proc/PID (not the directory): the
+ * task's effective uid and gid when it is dumpable, root otherwise (the
+ * kernel's task_dump_owner()).  With every id of the writer equal to the
+ * opener's, which is not root here, an owner of /proc/PID/status other
+ * than the opener means not dumpable.  What cannot be read is refused.
  * Returns: 0 or -EPERM.
  */
 int writer_may_lend(const struct aopener *o, pid_t pid)
 {
 	char path[64], status[4096];
 	struct stat st;
+	ssize_t n;
+	int fd;
 
 	if (o->cred.uid == 0)
 		return 0;
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (aiod_proc_read(path, status, sizeof(status)) <= 0 ||
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -EPERM;
+	n = fstat(fd, &st) ? -1 : read(fd, status, sizeof(status) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EPERM;
+	status[n] = '\0';
+	if (st.st_uid != o->cred.uid || st.st_gid != o->cred.gid ||
 	    !all_ids(status, "Uid:", o->cred.uid) ||
 	    !all_ids(status, "Gid:", o->cred.gid))
-		return -EPERM;
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) || st.st_uid != o->cred.uid ||
-	    st.st_gid != o->cred.gid)
 		return -EPERM;
 	return 0;
 }

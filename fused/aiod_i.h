@@ -349,7 +349,6 @@ int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
-ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
 const char *aiod_proc_field(const char *text, const char *key);
 
 /* aio_cred.c */
