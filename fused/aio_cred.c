@@ -40,7 +40,9 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "aiod_i.h"
@@ -54,6 +56,45 @@ static int proc_dir(pid_t pid, const char *what)
 	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
 	fd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	return fd < 0 ? -errno : fd;
+}
+
+/*
+ * Which process thread @tid belongs to, and whether it has executed
+ * another program since: its thread group, that group's start time (a
+ * later process with the same pid starts later) and its executable.
+ * statx with AT_STATX_DONT_SYNC sends nothing to a FUSE file system, this
+ * one included.  @id->valid says whether all of it was read.
+ */
+static void proc_ident(pid_t tid, struct aproc *id)
+{
+	char path[64], buf[1024];
+	const char *v, *p;
+	struct statx stx;
+	int tgid;
+
+	id->valid = false;
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
+		return;
+	v = aiod_proc_field(buf, "Tgid:");
+	if (!v || sscanf(v, "%d", &tgid) != 1)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/stat", tgid);
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
+		return;
+	p = strrchr(buf, ')'); /* the command name may hold anything */
+	if (!p || sscanf(p + 1,
+			 " %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s %*s"
+			 " %*s %*s %*s %*s %*s %*s %*s %llu",
+			 &id->start) != 1)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)tid);
+	if (statx(AT_FDCWD, path, AT_STATX_DONT_SYNC, STATX_INO, &stx))
+		return;
+	id->tgid = tgid;
+	id->exe_dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	id->exe_ino = stx.stx_ino;
+	id->valid = true;
 }
 
 /**
@@ -80,6 +121,8 @@ int opener_take(struct aopener *o, fuse_req_t req, bool text)
 	if (text) {
 		o->cwd = proc_dir(pid, "cwd");
 		o->root = proc_dir(pid, "root");
+	} else {
+		proc_ident(pid, &o->self);
 	}
 	return 0;
 }
@@ -114,12 +157,18 @@ static bool all_ids(const char *status, const char *key, unsigned int want)
  * task's effective uid and gid when it is dumpable, root otherwise (the
  * kernel's task_dump_owner()).  With every id of the writer equal to the
  * opener's, which is not root here, an owner of /proc/PID/status other
- * than the opener means not dumpable.  What cannot be read is refused.
+ * than the opener means not dumpable.  A process may always take its own
+ * descriptors (ptrace's same-thread-group rule): a writer that is not
+ * dumpable is let through if it is the opener's process itself and has
+ * not executed another program since the open (a process that dropped
+ * root with setuid(2) is not dumpable, and must still be able to use the
+ * contexts it opens).  What cannot be read is refused.
  * Returns: 0 or -EPERM.
  */
 int writer_may_lend(const struct aopener *o, pid_t pid)
 {
 	char path[64], status[4096];
+	struct aproc w;
 	struct stat st;
 	ssize_t n;
 	int fd;
@@ -135,9 +184,16 @@ int writer_may_lend(const struct aopener *o, pid_t pid)
 	if (n <= 0)
 		return -EPERM;
 	status[n] = '\0';
-	if (st.st_uid != o->cred.uid || st.st_gid != o->cred.gid ||
-	    !all_ids(status, "Uid:", o->cred.uid) ||
+	if (!all_ids(status, "Uid:", o->cred.uid) ||
 	    !all_ids(status, "Gid:", o->cred.gid))
+		return -EPERM;
+	if (st.st_uid == o->cred.uid && st.st_gid == o->cred.gid)
+		return 0; /* dumpable */
+	if (!o->self.valid)
+		return -EPERM;
+	proc_ident(pid, &w);
+	if (!w.valid || w.tgid != o->self.tgid || w.start != o->self.start ||
+	    w.exe_dev != o->self.exe_dev || w.exe_ino != o->self.exe_ino)
 		return -EPERM;
 	return 0;
 }

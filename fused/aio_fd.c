@@ -44,7 +44,7 @@
 #define CAP_SYS_NICE_BIT 23
 
 /* Read a small /proc file into @buf (NUL-terminated). */
-static ssize_t read_small(const char *path, char *buf, size_t len)
+ssize_t aiod_proc_read(const char *path, char *buf, size_t len)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -97,7 +97,7 @@ bool caller_rt_ok(pid_t pid)
 	const char *v;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
 		return false;
 	v = aiod_proc_field(buf, "CapEff:");
 	if (!v || sscanf(v, "%llx", &caps) != 1)
@@ -116,7 +116,7 @@ static enum afile_kind anon_kind(int fd)
 	char path[64], buf[1024];
 
 	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (read_small(path, buf, sizeof(buf)) <= 0)
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
 		return AF_ANON;
 	if (aiod_proc_field(buf, "eventfd-count:"))
 		return AF_EVENTFD;
@@ -194,7 +194,7 @@ static int proc_get(struct aiod *ad, pid_t pid, uint32_t fdnum, struct afile *f)
 	f->fd = -1;
 	f->cn = NULL;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%u", (int)pid, fdnum);
-	if (read_small(path, info, sizeof(info)) <= 0)
+	if (aiod_proc_read(path, info, sizeof(info)) <= 0)
 		return -EBADF;
 	v = aiod_proc_field(info, "flags:");
 	if (!v || sscanf(v, "%o", &flags) != 1 || (flags & O_PATH))

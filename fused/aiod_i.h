@@ -185,10 +185,19 @@ struct apidfd {
  * keeps its opener's credentials, and every record or line written to it
  * acts with them, whoever writes.
  */
+struct aproc {
+	bool valid;
+	pid_t tgid;
+	unsigned long long start; /* the process's start time (/proc stat) */
+	dev_t exe_dev;		  /* its executable: changes at execve */
+	ino_t exe_ino;
+};
+
 struct aopener {
-	struct cred cred; /* uid, gid (the FUSE request's), groups */
-	int cwd, root;	  /* aio.txt: O_PATH of its cwd and root, or -errno */
-	bool rt_ok;	  /* it had CAP_SYS_ADMIN or CAP_SYS_NICE */
+	struct cred cred;  /* uid, gid (the FUSE request's), groups */
+	int cwd, root;	   /* aio.txt: O_PATH of its cwd and root, or -errno */
+	bool rt_ok;	   /* it had CAP_SYS_ADMIN or CAP_SYS_NICE */
+	struct aproc self; /* aio: the opening process, as it was */
 };
 
 /* One open of `aio` or `aio.txt`. */
@@ -349,6 +358,7 @@ int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
+ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
 const char *aiod_proc_field(const char *text, const char *key);
 
 /* aio_cred.c */
