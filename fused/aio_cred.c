@@ -24,10 +24,12 @@
  *            the opener is root, or the writer's real, effective, saved and
  *            filesystem uids all are the opener's uid, its gids all the
  *            opener's gid, and the writer is dumpable (a set-user-ID
- *            program that dropped back to the caller's uid is not).  Else
- *            the record fails with EPERM, pidfd_getfd's errno for it (an
- *            io_submit of Linux never meets the case: a kernel AIO
- *            context does not survive execve and cannot be handed over).
+ *            program that dropped back to the caller's uid is not) or is
+ *            the opener's own process, not executed since (ptrace lets a
+ *            thread group reach itself).  Else the record fails with
+ *            EPERM, pidfd_getfd's errno for it (an io_submit of Linux
+ *            never meets the case: a kernel AIO context does not survive
+ *            execve and cannot be handed over).
  *            A RESFD descriptor is checked by its access mode, as the
  *            kernel does, once it is known to be one the opener could
  *            have taken.  An IOPRIO_CLASS_RT request needs CAP_SYS_ADMIN
