@@ -498,3 +498,85 @@ INTEG_TEST(opener_creds, relative_path_from_openers_cwd, 60)
 	rmdir(dir);
 	integ_unmount();
 }
+
+/*
+ * The opener's own process may use its context even when it is not
+ * dumpable (a process that dropped root with setuid(2) is not: ptrace
+ * lets a thread group reach itself), but only until it executes another
+ * program: the same process, after executing a set-user-ID root program
+ * that opens a root 0600 file and drops every id back to 65534, is
+ * refused (EPERM).  On Linux the context itself would not survive the
+ * execve.
+ */
+INTEG_TEST(opener_creds, binary_opener_process_keeps_its_rights_until_exec, 120)
+{
+	static struct oc o;
+	char path[PATH_MAX], line[64], num[16];
+	int in[2], out[2], st, wfd, wpid;
+	long long own_res = -1;
+	pid_t child;
+	ssize_t n;
+
+	oc_setup(&o);
+	cr_assert_eq(pipe(in), 0);
+	cr_assert_eq(pipe(out), 0);
+	child = integ_fork();
+	cr_assert(child >= 0);
+	if (child == 0) {
+		struct at_rec rec = { 0 };
+		struct at_be b = { .name = "mount", .mount = true };
+		struct iocb cb;
+		char buf[8];
+		int pub;
+
+		become_nobody(); /* not dumpable from here on */
+		b.fd = open(evt_path(path, sizeof(path), o.m->dir, "aio"),
+			    O_RDWR | O_NONBLOCK);
+		if (b.fd < 0)
+			_exit(91);
+		at_rec_setup(&rec, 8, 0);
+		if (at_write(b.fd, &rec) != (ssize_t)rec.len)
+			_exit(92);
+		at_rec_free(&rec);
+		pub = open(o.pub, O_RDONLY);
+		at_prep_pread(&cb, pub, buf, 8, 0);
+		cb.aio_data = 0x5e;
+		if (pub < 0 || at_be_submit1(&b, &cb) != 1)
+			_exit(93);
+		own_res = first_event(b.fd, 0x5e);
+		close(pub);
+		snprintf(line, sizeof(line), "%lld\n", own_res);
+		if (write(out[1], line, strlen(line)) != (ssize_t)strlen(line))
+			_exit(94);
+		dup2(in[0], 0);
+		dup2(out[1], 1);
+		snprintf(num, sizeof(num), "%d", b.fd);
+		execl(o.suid, o.suid, num, "dropall", o.secret, (char *)NULL);
+		_exit(95);
+	}
+	close(in[0]);
+	close(out[1]);
+	n = 0;
+	while ((size_t)n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 &&
+	       line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	cr_assert_eq(sscanf(line, "%lld", &own_res), 1, "child: '%s'", line);
+	n = 0;
+	while ((size_t)n < sizeof(line) - 1 && read(out[0], line + n, 1) == 1 &&
+	       line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	cr_assert_eq(sscanf(line, "%d %d", &wfd, &wpid), 2, "writer: '%s'",
+		     line);
+	cr_expect_eq(wpid, child, "the writer is the opener's process");
+	cr_assert_eq(write(in[1], "g", 1), 1);
+	close(in[1]);
+	close(out[0]);
+	cr_assert_eq(integ_reap(child, &st, INTEG_WAIT_MS), 0);
+	cr_expect_eq(own_res, 8, "the opener's own pread: %lld", own_res);
+	cr_expect_eq(integ_exit_code(st), EPERM,
+		     "after execve of a set-user-ID program: %d",
+		     integ_exit_code(st));
+	oc_cleanup(&o);
+}
