@@ -41,10 +41,10 @@
  *   aio_cred.c).  PATH is absolute (in the opener's root), or relative to
  *   the opener's working directory at open; the file is opened with the
  *   opener's uid, gid and groups (pread, fsync, fdsync, poll: read-only;
- *   pwrite: write-only), never the daemon's or the writer's.  Magic links (/proc/PID/fd/N) are
- *   not followed, and /proc/self would be the daemon.  In PATH and DATA:
- *   \\ \n \t \r \s (space) and \xHH; DATA may hold any byte that way.
- *   Numbers are decimal or 0x hex.
+ *   pwrite: write-only), never the daemon's or the writer's.  Magic links
+ *   (/proc/PID/fd/N) are not followed, and /proc/self would be the daemon.
+ *   In PATH and DATA: \\ \n \t \r \s (space) and \xHH; DATA may hold any
+ *   byte that way.  Numbers are decimal or 0x hex.
  *
  *   A write returns the bytes of the lines accepted; if the first line is
  *   refused, it fails with that line's errno (io_submit's rule): EINVAL for

@@ -179,12 +179,8 @@ struct apidfd {
 	int fd;	   /* pidfd_open(pid) */
 };
 
-/*
- * Who a context acts as: its opener, as it was at open (aio_cred.c).  Like
- * a kernel file that acts on write (f_cred), an open of `aio` or `aio.txt`
- * keeps its opener's credentials, and every record or line written to it
- * acts with them, whoever writes.
- */
+/* A process, told apart from a later one with its pid and from itself
+ * after an execve (aio_cred.c). */
 struct aproc {
 	bool valid;
 	pid_t tgid;
@@ -193,6 +189,12 @@ struct aproc {
 	ino_t exe_ino;
 };
 
+/*
+ * Who a context acts as: its opener, as it was at open (aio_cred.c).  Like
+ * a kernel file that acts on write (f_cred), an open of `aio` or `aio.txt`
+ * keeps its opener's credentials, and every record or line written to it
+ * acts with them, whoever writes.
+ */
 struct aopener {
 	struct cred cred;  /* uid, gid (the FUSE request's), groups */
 	int cwd, root;	   /* aio.txt: O_PATH of its cwd and root, or -errno */
@@ -206,9 +208,10 @@ struct aiod_ctx {
 	struct aiod *ad;
 	struct handle *h; /* NULL once closed */
 	uint64_t id;
-	pid_t pid;	       /* the opener */
-	struct perm owner;     /* the opener's user: status and trace show the
-			    * context to them and root only */
+	pid_t pid; /* the opener */
+	/* the opener's user: status and trace show the context to them and
+	 * root only */
+	struct perm owner;
 	struct aopener opener; /* what its requests act as */
 	bool text;
 	bool setup;
