@@ -81,7 +81,11 @@ BENCH_LIB := $(if $(BENCH_LIB_OBJS),$(B)/bench/libbench.a)
 LIBS_OUT := $(if $(CLIENT_LIB_SRCS),$(B)/libevfdfs.so.$(MAJOR) $(B)/libevfdfs.so $(B)/libevfdfs.a)
 PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
 
-all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS)
+# tools/: programs for people watching a mount (evfdfs-top, evfdfs-trace2svg).
+TOOL_BINS := $(B)/evfdfs-top $(B)/evfdfs-trace2svg
+
+all: $(B)/evfdfs $(LIBS_OUT) $(PRELOAD_OUT) $(EXAMPLE_BINS) $(BENCH_BINS) \
+	$(TOOL_BINS)
 
 tests: all $(TEST_BINS) $(SHIM_PROG_BINS) $(HELPER_PROG_BINS)
 
@@ -98,6 +102,14 @@ $(B)/pic/%.o: %.c
 $(B)/evfdfs: $(DAEMON_OBJS)
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(FUSE_LIBS) $(AIO_LIBS) -lpthread
+
+$(B)/evfdfs-top: $(B)/tools/top.o $(B)/tools/top_draw.o $(B)/tools/tparse.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+$(B)/evfdfs-trace2svg: $(B)/tools/trace2svg.o $(B)/tools/tparse.o
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
 $(B)/libevfdfs.so.$(MAJOR): $(CLIENT_LIB_OBJS) client/libevfdfs.map
 	@$(if $(Q),echo "  LD      $@")
@@ -177,6 +189,9 @@ install: all
 		$(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(PKGCONFIGDIR)
 	install -m 755 $(B)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs
 	install -m 755 mount-helper.sh $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
+	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
+	install -d $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/evfdfs-top.1 man/evfdfs-trace2svg.1 $(DESTDIR)$(MANDIR)/man1/
 	$(if $(LIBS_OUT),install -m 755 $(B)/libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/)
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
 	$(if $(LIBS_OUT),install -m 644 $(B)/libevfdfs.a $(DESTDIR)$(LIBDIR)/)
@@ -198,6 +213,9 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libevfdfs-preload.so \
 		$(DESTDIR)$(PKGCONFIGDIR)/evfdfs.pc $(DESTDIR)$(INCLUDEDIR)/evfdfs.h
 	rm -rf $(DESTDIR)$(INCLUDEDIR)/evfdfs
+	rm -f $(DESTDIR)$(BINDIR)/evfdfs-top $(DESTDIR)$(BINDIR)/evfdfs-trace2svg \
+		$(DESTDIR)$(MANDIR)/man1/evfdfs-top.1 \
+		$(DESTDIR)$(MANDIR)/man1/evfdfs-trace2svg.1
 	for f in man/*.[378]; do [ -e "$$f" ] || continue; \
 		s=$${f##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; done
 
@@ -206,7 +224,8 @@ fuzz:
 
 format:
 	clang-format -i fused/*.[ch] client/*.[ch] include/*.h include/evfdfs/*.h \
-		tests/*/*.[ch] bench/*.[ch] bench/lib/*.c examples/*.c 2>/dev/null || true
+		tests/*/*.[ch] bench/*.[ch] bench/lib/*.c examples/*.c \
+		tools/*.[ch] 2>/dev/null || true
 
 lint:
 	clang-format --dry-run -Werror fused/*.[ch] client/*.[ch] include/evfdfs/*.h
