@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what evfdfs needs, only if it is missing.
 #   scripts/deps.sh run    libfuse3, fuse3 (fusermount3), libaio, attr, pkg-config
-#   scripts/deps.sh test   the same, plus Criterion (for make check)
+#   scripts/deps.sh test   the same, plus Criterion and xmllint (for make check)
 # Debian/Ubuntu (apt-get); as root it installs, otherwise it prints the
 # command to run.  Exits non-zero if something is still missing.
 set -u
@@ -20,6 +20,8 @@ have_hdr libaio.h || missing+=(libaio-dev)
 command -v setfattr >/dev/null 2>&1 || missing+=(attr)
 if [ "$what" = test ]; then
 	have_hdr criterion/criterion.h || missing+=(libcriterion-dev)
+	# evfdfs-trace2svg's tests check the SVG with xmllint
+	command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0

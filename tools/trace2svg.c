@@ -145,6 +145,12 @@ static void learn(const struct tev *e)
 		} else if (tf_unnamed(l->label) && !tf_unnamed(e->obj)) {
 			snprintf(l->label, sizeof(l->label), "%s", e->obj);
 		}
+		if (!strcmp(e->ev, "rename") && tev_get(e, "to")) {
+			size_t ll = strlen(l->label);
+
+			snprintf(l->label + ll, sizeof(l->label) - ll, " → %s",
+				 tev_get(e, "to"));
+		}
 		if (!strcmp(e->ev, "rename") && tev_get(e, "to") &&
 		    !tev_get(e, "id")) {
 			aliases = xgrow(aliases, &capaliases, naliases + 1,
@@ -323,17 +329,17 @@ static void describe(const struct tev *e, char *buf, size_t len)
 	} else if (!strcmp(e->ev, "aio-release")) {
 		if (tev_get(e, "inflight"))
 			ADD(" (%s in flight)", tev_get(e, "inflight"));
-	} else {
+	} else if (!strncmp(e->ev, "aio-", 4)) {
+		/* "submit pread [in]", "complete pread [in] = 12" */
+		at = (size_t)snprintf(buf, len, "%s", e->ev + 4);
 		if (op)
 			ADD(" %s", op);
-		if (key && strncmp(e->ev, "aio-", 4) == 0)
-			ADD(" %s", key);
-		if (res)
+		if (key)
+			ADD(" [%s]", key);
+		if (res && (strcmp(e->ev, "aio-submit") || strcmp(res, "0")))
 			ADD(" = %s", res);
-	}
-	if (!strcmp(e->ev, "park") || !strcmp(e->ev, "wake") ||
-	    !strcmp(e->ev, "interrupt")) {
-		/* op already said for park; nothing else to add */
+	} else if (op) {
+		ADD(" %s", op);
 	}
 #undef ADD
 }
