@@ -424,20 +424,22 @@ static void usage(FILE *f)
 		   "  q or Ctrl-C quits.\n");
 }
 
-static void redraw(struct top *t)
+/* Returns false when the output is gone (a closed pipe). */
+static bool redraw(struct top *t)
 {
 	blk_reconcile(t);
 	top_draw(t);
 	if (t->outlen && t->plain) {
 		if (fwrite(t->out, 1, t->outlen, stdout) != t->outlen ||
 		    fflush(stdout))
-			exit(errno == EPIPE ? 0 : 1);
+			return false;
 	} else if (t->outlen) {
 		t->out[t->outlen] = '\0';
 		term_write(t->out);
 	}
 	t->batch = 0;
 	t->frames++;
+	return true;
 }
 
 static bool keys(void)
@@ -528,7 +530,8 @@ int main(int argc, char **argv)
 		t.rows = 0;
 		t.cols = 0;
 	}
-	redraw(&t);
+	if (!redraw(&t))
+		goto out;
 
 	for (;;) {
 		struct pollfd p[3] = {
@@ -582,11 +585,17 @@ int main(int argc, char **argv)
 			}
 			again = again || t.batch;
 		}
-		if (again)
-			redraw(&t);
+		if (again && !redraw(&t))
+			break;
 	}
 out:
 	term_give_back();
 	close(tfd);
+	for (int i = 0; i < TOP_EVENTS; i++)
+		free(t.ev[i]);
+	free(t.ctr);
+	free(t.ctx);
+	free(t.blk);
+	free(t.out);
 	return rc;
 }
