@@ -85,3 +85,23 @@ int tool_run(const char *const *argv, const char *in, const char *outfile,
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+bool text_line_with(const char *text, const char *const *all)
+{
+	while (text && *text) {
+		size_t l = strcspn(text, "\n");
+		int i;
+
+		for (i = 0; all[i]; i++) {
+			const char *hit =
+				memmem(text, l, all[i], strlen(all[i]));
+
+			if (!hit)
+				break;
+		}
+		if (!all[i])
+			return true;
+		text += l + (text[l] == '\n');
+	}
+	return false;
+}

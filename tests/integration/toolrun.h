@@ -7,6 +7,7 @@
 #ifndef EVFDFS_TOOLRUN_H
 #define EVFDFS_TOOLRUN_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -22,5 +23,12 @@ const char *tool_path(const char *name, char *buf, size_t len);
  */
 int tool_run(const char *const *argv, const char *in, const char *outfile,
 	     char *out, size_t len, int ms);
+
+/*
+ * text_line_with() - does one line of @text hold every string of @all
+ * (NULL-terminated), in any order?  For trace lines whose keys may come
+ * in either order.
+ */
+bool text_line_with(const char *text, const char *const *all);
 
 #endif /* EVFDFS_TOOLRUN_H */

@@ -261,13 +261,14 @@ INTEG_TEST(top, redraws_on_resize_without_colour_under_no_color, 120)
 	close(fd);
 }
 
-/* Read @fd into @buf until it holds @needle (bounded). */
+/* Read @fd into @buf until a line holds every string of @all (bounded). */
 static void plain_wait(int fd, char *buf, size_t len, size_t *have,
-		       const char *needle)
+		       const char *const *all)
 {
 	long long deadline = evt_now_ms() + WAIT_MS;
+	char want[512] = "";
 
-	while (!strstr(buf, needle) && evt_now_ms() < deadline) {
+	while (!text_line_with(buf, all) && evt_now_ms() < deadline) {
 		struct pollfd pf = { .fd = fd, .events = POLLIN };
 		ssize_t n;
 
@@ -279,14 +280,22 @@ static void plain_wait(int fd, char *buf, size_t len, size_t *have,
 		*have += (size_t)n;
 		buf[*have] = '\0';
 	}
-	cr_assert(strstr(buf, needle), "no [%s] in:\n%s", needle, buf);
+	for (int i = 0; all[i]; i++)
+		snprintf(want + strlen(want), sizeof(want) - strlen(want),
+			 "[%s] ", all[i]);
+	cr_assert(text_line_with(buf, all), "no line with %s in:\n%s", want,
+		  buf);
 }
+
+#define PLAIN(...)                                \
+	plain_wait(p[0], buf, sizeof(buf), &have, \
+		   (const char *const[]){ __VA_ARGS__, NULL })
 
 INTEG_TEST(top, plain_frames_when_not_a_terminal, 120)
 {
 	struct evt_mount *m = integ_mount(NULL);
 	static char buf[1 << 18];
-	char path[PATH_MAX], want[PATH_MAX + 64];
+	char path[PATH_MAX], want[PATH_MAX + 64], pidkv[32], me[32];
 	size_t have = 0;
 	int p[2], fd, status;
 	pid_t top, rd;
@@ -304,29 +313,26 @@ INTEG_TEST(top, plain_frames_when_not_a_terminal, 120)
 	buf[0] = '\0';
 	snprintf(want, sizeof(want), "--- evfdfs-top %s frame 0: 1 counters",
 		 m->dir);
-	plain_wait(p[0], buf, sizeof(buf), &have, want);
-	plain_wait(p[0], buf, sizeof(buf), &have,
-		   "counter jobs id=1 count=0 mode=semaphore reading=- "
-		   "writing=- polling=-\n");
+	PLAIN(want);
+	PLAIN("counter jobs id=1 count=0 mode=semaphore reading=- writing=- "
+	      "polling=-");
 
 	/* A reader blocks: its park, and a frame naming it as reading. */
 	rd = blocked_reader(m->dir, "jobs", 1);
-	snprintf(want, sizeof(want), " park jobs pid=%d op=read\n", (int)rd);
-	plain_wait(p[0], buf, sizeof(buf), &have, want);
+	snprintf(pidkv, sizeof(pidkv), " pid=%d ", (int)rd);
+	PLAIN("event ", " park jobs ", pidkv, " op=read");
 	snprintf(want, sizeof(want),
 		 "counter jobs id=1 count=0 mode=semaphore reading=%d "
-		 "writing=- polling=-\n",
+		 "writing=- polling=-",
 		 (int)rd);
-	plain_wait(p[0], buf, sizeof(buf), &have, want);
+	PLAIN(want);
 
 	/* A write releases it. */
 	cr_assert_eq(integ_write_u64(fd, 1), 0);
 	cr_assert_eq(integ_reap(rd, &status, WAIT_MS), 0);
-	snprintf(want, sizeof(want), " write jobs pid=%d val=1 ",
-		 (int)getpid());
-	plain_wait(p[0], buf, sizeof(buf), &have, want);
-	snprintf(want, sizeof(want), " read jobs pid=%d val=1 ", (int)rd);
-	plain_wait(p[0], buf, sizeof(buf), &have, want);
+	snprintf(me, sizeof(me), " pid=%d ", (int)getpid());
+	PLAIN("event ", " write jobs ", me, " val=1 ");
+	PLAIN("event ", " read jobs ", pidkv, " val=1 ");
 	cr_assert(!strchr(buf, '\033'), "escapes in plain output:\n%s", buf);
 
 	/* It ends on SIGTERM, exit 0. */

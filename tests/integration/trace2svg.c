@@ -179,13 +179,13 @@ static void check_counts(const char *svg, const char *trace)
 	}
 }
 
-/* Append what the trace has now; wait (bounded) until it holds @want. */
+/* Append what the trace has now; wait (bounded) until a line holds all. */
 static void trace_until(int tfd, char *buf, size_t len, size_t *have,
-			const char *want)
+			const char *const *all)
 {
 	long long deadline = evt_now_ms() + INTEG_WAIT_MS;
 
-	while (!strstr(buf, want) && evt_now_ms() < deadline) {
+	while (!text_line_with(buf, all) && evt_now_ms() < deadline) {
 		struct pollfd p = { .fd = tfd, .events = POLLIN };
 		ssize_t n;
 
@@ -195,8 +195,13 @@ static void trace_until(int tfd, char *buf, size_t len, size_t *have,
 			buf[*have] = '\0';
 		}
 	}
-	cr_assert(strstr(buf, want), "no [%s] in the trace:\n%s", want, buf);
+	cr_assert(text_line_with(buf, all), "no [%s%s] in the trace:\n%s",
+		  all[0], all[1] ? " ..." : "", buf);
 }
+
+#define TRACE_UNTIL(...)                          \
+	trace_until(tfd, buf, sizeof(buf), &have, \
+		    (const char *const[]){ __VA_ARGS__, NULL })
 
 INTEG_TEST(trace2svg, captured_trace_one_lifeline_and_arrow_each, 120)
 {
@@ -228,8 +233,8 @@ INTEG_TEST(trace2svg, captured_trace_one_lifeline_and_arrow_each, 120)
 		integ_wait_field(m->dir, "jobs", "readers", 1, INTEG_WAIT_MS));
 	cr_assert_eq(integ_write_u64(fd, 2), 0);
 	cr_assert_eq(integ_reap(rd, &status, INTEG_WAIT_MS), 0);
-	snprintf(want, sizeof(want), " read jobs pid=%d ", (int)rd);
-	trace_until(tfd, buf, sizeof(buf), &have, want);
+	snprintf(want, sizeof(want), " pid=%d ", (int)rd);
+	TRACE_UNTIL(" read jobs ", want);
 
 	/* An AIO read whose completion signals done. */
 	done = evt_create_counter(m->dir, "done", 0, false, 0);
@@ -246,9 +251,9 @@ INTEG_TEST(trace2svg, captured_trace_one_lifeline_and_arrow_each, 120)
 	unlink(tpath);
 	cr_assert_eq(integ_read_u64(done, &v), 0);
 	cr_assert_eq(v, 1);
-	trace_until(tfd, buf, sizeof(buf), &have, " signal done ");
-	trace_until(tfd, buf, sizeof(buf), &have, " aio-release ");
-	trace_until(tfd, buf, sizeof(buf), &have, " read done ");
+	TRACE_UNTIL(" signal done ");
+	TRACE_UNTIL(" aio-release ");
+	TRACE_UNTIL(" read done ");
 	close(tfd);
 
 	tmpname(tpath, sizeof(tpath), ".trace");
