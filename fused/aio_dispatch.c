@@ -113,7 +113,8 @@ int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid)
 	ctx->pid = pid;
 	if (trace_on(ad->fs))
 		trace_emit(ad->fs, ctx->owner,
-			   "aio-setup ctx=%llu pid=%d nr_events=%u",
+			   "aio-setup aio:%llu ctx=%llu pid=%d nr=%u",
+			   (unsigned long long)ctx->id,
 			   (unsigned long long)ctx->id, (int)pid, nr_events);
 	return 0;
 }
@@ -237,6 +238,19 @@ void areq_complete(struct areq *a, int64_t res)
 		cnode_unwatch(&a->wt);
 		a->watching = false;
 	}
+	/* A worker's synchronous completion can be reaped before the worker
+	 * is back: the submission is told first all the same. */
+	areq_trace_submit(a, 0);
+	if (trace_on(fs)) {
+		char key[AREQ_KEY_MAX];
+
+		trace_emit(fs, ctx->owner,
+			   "aio-complete aio:%llu ctx=%llu pid=%d op=%s key=%s "
+			   "res=%lld",
+			   (unsigned long long)ctx->id,
+			   (unsigned long long)ctx->id, (int)a->pid,
+			   aiod_opname(a->op), areq_key(a, key), (long long)res);
+	}
 	list_del_init(&a->link);
 	e = event_new(a, res);
 	if (e && ctx->h) {
@@ -248,13 +262,8 @@ void areq_complete(struct areq *a, int64_t res)
 		evfdfs_log("error", "aio: ctx %llu: event lost: out of memory",
 			   (unsigned long long)ctx->id);
 	}
-	if (trace_on(fs))
-		trace_emit(fs, ctx->owner,
-			   "aio-complete ctx=%llu pid=%d op=%s res=%lld",
-			   (unsigned long long)ctx->id, (int)a->pid,
-			   aiod_opname(a->op), (long long)res);
 	if (a->rcn) {
-		cnode_signal(a->rcn, a->pid);
+		cnode_signal(a->rcn, a->pid, ctx->id);
 		cnode_put(a->rcn);
 		a->rcn = NULL;
 	} else if (a->rfd >= 0) {
@@ -341,10 +350,16 @@ int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid)
 			continue;
 		if (tag ? !a->tag || strcmp(a->tag, tag) : a->obj != obj)
 			continue;
-		if (trace_on(ad->fs))
+		if (trace_on(ad->fs)) {
+			char key[AREQ_KEY_MAX];
+
 			trace_emit(ad->fs, ctx->owner,
-				   "aio-cancel ctx=%llu pid=%d op=poll",
-				   (unsigned long long)ctx->id, (int)pid);
+				   "aio-cancel aio:%llu ctx=%llu pid=%d key=%s "
+				   "op=poll",
+				   (unsigned long long)ctx->id,
+				   (unsigned long long)ctx->id, (int)pid,
+				   areq_key(a, key));
+		}
 		if (a->route == RT_SELF) {
 			if (!a->watching)
 				continue;
@@ -553,9 +568,10 @@ int aiod_open(fuse_req_t req, struct handle *h, bool text)
 	h->u.aio = ctx;
 	if (trace_on(h->fs))
 		trace_emit(h->fs, ctx->owner,
-			   "aio-open ctx=%llu handle=%llu form=%s",
+			   "aio-open aio:%llu ctx=%llu pid=%d form=%s handle=%llu",
 			   (unsigned long long)ctx->id,
-			   (unsigned long long)h->id, text ? "text" : "binary");
+			   (unsigned long long)ctx->id, (int)h->pid,
+			   text ? "text" : "binary", (unsigned long long)h->id);
 	return 0;
 }
 
@@ -593,7 +609,8 @@ void aiod_release(struct handle *h)
 	ctx->h = NULL;
 	if (trace_on(h->fs))
 		trace_emit(h->fs, ctx->owner,
-			   "aio-release ctx=%llu inflight=%u events=%u",
+			   "aio-release aio:%llu ctx=%llu inflight=%u events=%u",
+			   (unsigned long long)ctx->id,
 			   (unsigned long long)ctx->id, ctx->inflight,
 			   ctx->nevents);
 	if (ctx->setup)

@@ -46,6 +46,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,15 +69,56 @@ static bool op_is_read(uint16_t op)
 	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
 }
 
-void job_trace(const struct sjob *job, uint16_t op, int res)
+/*
+ * The trace's aio-submit line of a record or line refused before it became
+ * a request; @key: its aio_data or tag if known, else NULL ("-").
+ */
+void job_trace(const struct sjob *job, uint16_t op, const char *key, int res)
 {
 	struct evfdfs *fs = job->ctx->ad->fs;
 
 	if (trace_on(fs))
 		trace_emit(fs, job->ctx->owner,
-			   "aio-submit ctx=%llu pid=%d op=%s res=%d%s",
+			   "aio-submit aio:%llu ctx=%llu pid=%d op=%s key=%s "
+			   "res=%d%s",
+			   (unsigned long long)job->ctx->id,
 			   (unsigned long long)job->ctx->id, (int)job->pid,
-			   aiod_opname(op), res, job->ctx->text ? " text" : "");
+			   aiod_opname(op), key ? key : "-", res,
+			   job->ctx->text ? " text" : "");
+}
+
+/* What matches a request's aio-submit and aio-complete lines. */
+const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX])
+{
+	if (a->tag)
+		return a->tag;
+	snprintf(buf, AREQ_KEY_MAX, "%llu", (unsigned long long)a->data);
+	return buf;
+}
+
+/*
+ * The aio-submit line of @a, once: before anything it causes (its
+ * completion, its RESFD's signal), whichever path tells it first.
+ */
+void areq_trace_submit(struct areq *a, int res)
+{
+	struct aiod_ctx *ctx = a->ctx;
+	struct evfdfs *fs = ctx->ad->fs;
+	char key[AREQ_KEY_MAX], resfd[40] = "";
+
+	if (a->submit_traced)
+		return;
+	a->submit_traced = true;
+	if (!trace_on(fs))
+		return;
+	if (a->rcn)
+		snprintf(resfd, sizeof(resfd), " resfd=%llu",
+			 (unsigned long long)a->rcn->id);
+	trace_emit(fs, ctx->owner,
+		   "aio-submit aio:%llu ctx=%llu pid=%d op=%s key=%s res=%d%s%s",
+		   (unsigned long long)ctx->id, (unsigned long long)ctx->id,
+		   (int)a->pid, aiod_opname(a->op), areq_key(a, key), res,
+		   resfd, ctx->text ? " text" : "");
 }
 
 struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
@@ -179,7 +221,6 @@ static void self_read_wake(struct watcher *wt, unsigned int key)
 static void self_read(struct areq *a)
 {
 	struct cnode *cn = a->file.cn;
-	struct evfdfs *fs = cn->fs;
 	uint64_t val;
 
 	if (a->buflen < sizeof(val)) {
@@ -195,21 +236,13 @@ static void self_read(struct areq *a)
 		a->wt.wake = self_read_wake;
 		cnode_watch(cn, &a->wt);
 		a->watching = true;
-		if (trace_on(fs))
-			trace_emit(fs, cnode_perm(cn),
-				   "park %s pid=%d op=aio-read",
-				   cn->name ? cn->name : "(unlinked)",
-				   (int)a->pid);
+		TRACE_CN(cn, "park", a->pid, " op=aio-read");
 		return;
 	}
 	counter_read(&cn->c, &val);
 	cn->wake_key |= POLLOUT;
-	if (trace_on(fs))
-		trace_emit(fs, cnode_perm(cn),
-			   "read %s pid=%d val=%llu count=%llu aio",
-			   cn->name ? cn->name : "(unlinked)", (int)a->pid,
-			   (unsigned long long)val,
-			   (unsigned long long)cn->c.count);
+	TRACE_CN(cn, "read", a->pid, " val=%llu count=%llu aio",
+		 (unsigned long long)val, (unsigned long long)cn->c.count);
 	if (!a->sub_fault)
 		memcpy(a->buf, &val, sizeof(val));
 	cnode_changed(cn);
@@ -665,14 +698,13 @@ int job_start(struct sjob *job, struct areq *a)
 {
 	enum aroute route = a->route;
 	size_t end = a->rec_end;
-	uint16_t op = a->op;
 	int ret;
 
 	if (route == RT_SELF)
-		job_trace(job, op, 0);
+		areq_trace_submit(a, 0); /* it may complete inside */
 	ret = areq_start(a);
 	if (route != RT_SELF)
-		job_trace(job, op, ret);
+		areq_trace_submit(a, ret); /* completions are reaped below */
 	if (ret) {
 		areq_unprepare(a);
 		return ret;
@@ -748,12 +780,16 @@ void job_step(struct sjob *job)
 		if (!ret)
 			ret = prepare(job, &s, &a);
 		if (ret) {
-			if (!job->nrun)
+			if (!job->nrun) {
+				char key[AREQ_KEY_MAX];
+				bool sub = hdr.type == EVFDFS_WIRE_SUBMIT;
+
+				snprintf(key, sizeof(key), "%llu",
+					 (unsigned long long)s.s.iocb.aio_data);
 				job_trace(job,
-					  hdr.type == EVFDFS_WIRE_SUBMIT
-						  ? s.s.iocb.aio_lio_opcode
-						  : 0xffff,
-					  ret);
+					  sub ? s.s.iocb.aio_lio_opcode : 0xffff,
+					  sub ? key : NULL, ret);
+			}
 			break;
 		}
 		a->rec_end = job->off + hdr.len;
@@ -787,6 +823,14 @@ void job_worker_done(struct sjob *job)
 	unsigned int i, n = job->nrun;
 	int err = 0;
 
+	/* The submissions are told before the completions they caused. */
+	if (job->ctx->text && job->cur->wop == W_SUBMIT)
+		areq_trace_submit(job->cur, job->cur->wres);
+	for (i = 0; i < n && !job->ctx->text; i++) {
+		areq_trace_submit(job->run[i], job->run[i]->wres);
+		if (job->run[i]->wres < 0)
+			break; /* the rest are never sent */
+	}
 	aiod_kernel_events(job->ctx->ad);
 	job->nrun = 0;
 	if (job->ctx->text) {
@@ -802,7 +846,6 @@ void job_worker_done(struct sjob *job)
 			areq_unprepare(a); /* after a failure: never sent */
 			continue;
 		}
-		job_trace(job, a->op, a->wres);
 		if (a->wres < 0) {
 			err = a->wres;
 			areq_unprepare(a);

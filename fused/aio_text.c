@@ -256,7 +256,7 @@ static int text_line(struct sjob *job)
 		return -ENOMEM;
 	ret = wire_text_parse(p, n, job->scratch, &rq);
 	if (ret) {
-		job_trace(job, 0xffff, ret);
+		job_trace(job, 0xffff, NULL, ret);
 		return ret;
 	}
 	if (rq.op == WT_SETUP) {
@@ -271,7 +271,8 @@ static int text_line(struct sjob *job)
 			ret = text_prepare(job, &rq, next);
 			if (!ret)
 				return 1;
-			job_trace(job, job->cur_sub.s.iocb.aio_lio_opcode, ret);
+			job_trace(job, job->cur_sub.s.iocb.aio_lio_opcode,
+				  rq.tag, ret);
 		}
 	}
 	if (ret)
@@ -299,7 +300,7 @@ static int text_resume(struct sjob *job)
 		if (!ret)
 			return job_start(job, a);
 	}
-	job_trace(job, a->op, ret);
+	areq_trace_submit(a, ret);
 	if (ret) {
 		areq_unprepare(a);
 		return ret;

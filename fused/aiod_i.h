@@ -156,6 +156,7 @@ struct areq {
 	size_t rec_end;	   /* offset just past this request's record */
 	bool counter_data; /* aio.txt: print the data as a counter value */
 	uint64_t seq;	   /* aio.txt: the default tag it took, or 0 */
+	bool submit_traced; /* its aio-submit line is out */
 };
 
 /* A completion waiting to be read. */
@@ -347,7 +348,11 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s);
 int areq_start(struct areq *a);
 void job_dispatch(struct sjob *job);
 int job_start(struct sjob *job, struct areq *a);
-void job_trace(const struct sjob *job, uint16_t op, int res);
+void job_trace(const struct sjob *job, uint16_t op, const char *key, int res);
+/* Trace: a request's key (aio_data, or the aio.txt tag) and submission. */
+#define AREQ_KEY_MAX 24
+const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX]);
+void areq_trace_submit(struct areq *a, int res);
 void areq_kernel_done(struct areq *a, int64_t res);
 
 /* aio_fd.c */

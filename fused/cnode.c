@@ -31,11 +31,6 @@
 
 #define MAX_TEXT_VALUES 4096
 
-static const char *label(const struct cnode *cn)
-{
-	return cn->name ? cn->name : "(unlinked)";
-}
-
 static const char *key_name(unsigned int key)
 {
 	switch (key & (POLLIN | POLLOUT)) {
@@ -50,14 +45,26 @@ static const char *key_name(unsigned int key)
 	}
 }
 
+/*
+ * A poller (pid @pid) waits on @h.  The trace tells of a counter's poller
+ * when it starts to wait: a first poll handle, or one after a notification
+ * took the last, or new interest; not at every poll(2) of the same waiter.
+ */
 void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
-		     unsigned int events)
+		     unsigned int events, pid_t pid)
 {
+	/* A kernel older than 7.21 sends no events: assume every bit. */
+	unsigned int want = events ? events : ~0u;
+	bool fresh = !h->ph || (want & ~h->poll_events);
+
 	if (h->ph)
 		fuse_pollhandle_destroy(h->ph);
 	h->ph = ph;
-	/* A kernel older than 7.21 sends no events: assume every bit. */
-	h->poll_events |= events ? events : ~0u;
+	h->poll_events |= want;
+	h->poll_pid = pid;
+	if (fresh && h->cn)
+		TRACE_CN(h->cn, "poll", pid, " events=%s",
+			 key_name(h->poll_events));
 }
 
 /*
@@ -75,11 +82,18 @@ void handle_notify(struct handle *h, unsigned int key)
 		return;
 	h->ph = NULL;
 	h->poll_events = 0;
-	if (h->kind != H_TRACE && trace_on(h->fs))
-		trace_emit(h->fs, handle_perm(h),
-			   "notify %s handle=%llu key=%s",
-			   h->cn ? label(h->cn) : "-",
-			   (unsigned long long)h->id, key_name(key));
+	if (h->kind != H_TRACE && trace_on(h->fs)) {
+		if (h->cn)
+			trace_emit(h->fs, handle_perm(h),
+				   "notify %s id=%llu key=%s handle=%llu",
+				   cnode_label(h->cn),
+				   (unsigned long long)h->cn->id,
+				   key_name(key), (unsigned long long)h->id);
+		else
+			trace_emit(h->fs, handle_perm(h),
+				   "notify - key=%s handle=%llu",
+				   key_name(key), (unsigned long long)h->id);
+	}
 	fuse_lowlevel_notify_poll(ph);
 	fuse_pollhandle_destroy(ph);
 }
@@ -152,14 +166,12 @@ void cnode_unwatch(struct watcher *wt)
 	list_del_init(&wt->link);
 }
 
-void cnode_signal(struct cnode *cn, pid_t pid)
+void cnode_signal(struct cnode *cn, pid_t pid, uint64_t ctx_id)
 {
 	counter_signal(&cn->c);
 	cn->wake_key |= POLLIN;
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn),
-			   "signal %s pid=%d count=%llu", label(cn), (int)pid,
-			   (unsigned long long)cn->c.count);
+	TRACE_CN(cn, "signal", pid, " count=%llu ctx=%llu",
+		 (unsigned long long)cn->c.count, (unsigned long long)ctx_id);
 	cnode_changed(cn);
 }
 
@@ -169,9 +181,7 @@ int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid)
 		return -EINVAL;
 	cn->c.count = val;
 	cn->wake_key |= POLLIN | POLLOUT;
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn), "set %s pid=%d count=%llu",
-			   label(cn), (int)pid, (unsigned long long)val);
+	TRACE_CN(cn, "set", pid, " count=%llu", (unsigned long long)val);
 	cnode_changed(cn);
 	return 0;
 }
@@ -179,9 +189,7 @@ int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid)
 void cnode_set_semaphore(struct cnode *cn, bool on, pid_t pid)
 {
 	cn->c.semaphore = on;
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn), "set %s pid=%d semaphore=%d",
-			   label(cn), (int)pid, on);
+	TRACE_CN(cn, "set", pid, " semaphore=%d", on);
 }
 
 /* ---- reads ---------------------------------------------------------- */
@@ -207,9 +215,12 @@ static int text_rest_read(struct handle *h, fuse_req_t req, size_t size)
 
 /*
  * Serve one read now if the counter can.  Returns 0 once the request has
- * been answered, -EAGAIN if the counter is empty.
+ * been answered, -EAGAIN if the counter is empty.  @woken: the reader was
+ * parked; its wake is traced before its read, as the cause before the
+ * effect.
  */
-static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
+static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid,
+		    bool woken)
 {
 	struct cnode *cn = h->cn;
 	bool text = h->kind == H_TEXT;
@@ -218,24 +229,26 @@ static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
 	size_t len = 0;
 	int ret;
 
-	if (text && h->u.text.len)
+	if (text && h->u.text.len) {
+		if (woken)
+			TRACE_CN(cn, "wake", pid, " op=read");
 		return text_rest_read(h, req, size);
+	}
 	if (cn->c.count == 0)
 		return -EAGAIN;
 	ret = counter_read(&cn->c, &val);
 	if (ret)
 		return ret;
+	if (woken)
+		TRACE_CN(cn, "wake", pid, " op=read");
 	if (text) {
 		len = counter_text_format(line, val);
 		if (len > size)
 			len = size;
 	}
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn),
-			   "read %s pid=%d val=%llu count=%llu%s", label(cn),
-			   (int)pid, (unsigned long long)val,
-			   (unsigned long long)cn->c.count,
-			   text ? " text" : "");
+	TRACE_CN(cn, "read", pid, " val=%llu count=%llu%s",
+		 (unsigned long long)val, (unsigned long long)cn->c.count,
+		 text ? " text" : "");
 	notify_pollers(cn, POLLOUT); /* E17, before the reply */
 	if (text)
 		ret = fuse_reply_buf(req, line, len);
@@ -247,10 +260,8 @@ static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid)
 		 * The pollers had a wake-up for nothing; that is all.
 		 */
 		counter_unread(&cn->c, val);
-		if (trace_on(cn->fs))
-			trace_emit(cn->fs, cnode_perm(cn),
-				   "refused %s pid=%d val=%llu", label(cn),
-				   (int)pid, (unsigned long long)val);
+		TRACE_CN(cn, "refused", pid, " val=%llu",
+			 (unsigned long long)val);
 		return 0;
 	}
 	if (text && line[len - 1] != '\n') {
@@ -278,7 +289,8 @@ void cnode_text_release(struct handle *h)
 	cn->wake_key |= POLLIN;
 	if (trace_on(cn->fs))
 		trace_emit(cn->fs, cnode_perm(cn),
-			   "unread %s val=%llu count=%llu", label(cn),
+			   "unread %s id=%llu val=%llu count=%llu",
+			   cnode_label(cn), (unsigned long long)cn->id,
 			   (unsigned long long)h->u.text.val,
 			   (unsigned long long)cn->c.count);
 	cnode_changed(cn);
@@ -296,20 +308,13 @@ unsigned int cnode_poll(const struct handle *h)
 
 static int read_try(struct waiter *w)
 {
-	int ret = read_now(w->h, w->req, w->size, w->pid);
-
-	if (ret == 0 && trace_on(w->h->fs))
-		trace_emit(w->h->fs, cnode_perm(w->h->cn), "wake %s pid=%d",
-			   label(w->h->cn), (int)w->pid);
-	return ret;
+	return read_now(w->h, w->req, w->size, w->pid, true);
 }
 
 static void park(struct cnode *cn, fuse_req_t req, struct waiter *w,
 		 const char *what)
 {
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn), "park %s pid=%d op=%s",
-			   label(cn), (int)w->pid, what);
+	TRACE_CN(cn, "park", w->pid, " op=%s", what);
 	waitq_park(&cn->wq, w);
 	(void)req;
 }
@@ -329,7 +334,7 @@ void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 		fuse_reply_err(req, EINVAL); /* E10 */
 		return;
 	}
-	if (read_now(h, req, size, fuse_req_ctx(req)->pid) == 0) {
+	if (read_now(h, req, size, fuse_req_ctx(req)->pid, false) == 0) {
 		cnode_changed(cn);
 		return;
 	}
@@ -347,7 +352,8 @@ void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags)
 
 /* ---- binary writes -------------------------------------------------- */
 
-static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
+static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid,
+		     bool woken)
 {
 	int ret = counter_write_check(&cn->c, val);
 
@@ -358,19 +364,16 @@ static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 	if (ret)
 		return ret;
 	counter_write(&cn->c, val);
-	if (trace_on(cn->fs))
-		trace_emit(cn->fs, cnode_perm(cn),
-			   "write %s pid=%d val=%llu count=%llu", label(cn),
-			   (int)pid, (unsigned long long)val,
-			   (unsigned long long)cn->c.count);
+	if (woken)
+		TRACE_CN(cn, "wake", pid, " op=write");
+	TRACE_CN(cn, "write", pid, " val=%llu count=%llu",
+		 (unsigned long long)val, (unsigned long long)cn->c.count);
 	/* Even for 0 (E25, E27); before the reply. */
 	notify_pollers(cn, POLLIN);
 	if (fuse_reply_write(req, sizeof(val))) {
 		cn->c.count -= val; /* the caller never saw it succeed */
-		if (trace_on(cn->fs))
-			trace_emit(cn->fs, cnode_perm(cn),
-				   "refused %s pid=%d val=%llu", label(cn),
-				   (int)pid, (unsigned long long)val);
+		TRACE_CN(cn, "refused", pid, " val=%llu",
+			 (unsigned long long)val);
 		return 0;
 	}
 	cn->wake_key |= POLLIN;
@@ -379,12 +382,7 @@ static int write_now(struct cnode *cn, fuse_req_t req, uint64_t val, pid_t pid)
 
 static int write_try(struct waiter *w)
 {
-	int ret = write_now(w->h->cn, w->req, w->val, w->pid);
-
-	if (ret == 0 && trace_on(w->h->fs))
-		trace_emit(w->h->fs, cnode_perm(w->h->cn), "wake %s pid=%d",
-			   label(w->h->cn), (int)w->pid);
-	return ret;
+	return write_now(w->h->cn, w->req, w->val, w->pid, true);
 }
 
 /**
@@ -404,7 +402,7 @@ void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		return;
 	}
 	memcpy(&val, buf, sizeof(val));
-	if (write_now(cn, req, val, fuse_req_ctx(req)->pid) == 0) {
+	if (write_now(cn, req, val, fuse_req_ctx(req)->pid, false) == 0) {
 		cnode_changed(cn);
 		return;
 	}
@@ -431,20 +429,26 @@ void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 static int text_write_try(struct waiter *w)
 {
 	struct cnode *cn = w->h->cn;
+	bool woke = false;
 
 	while (w->next < w->nvals) {
 		uint64_t val = w->vals[w->next];
 
-		if (counter_write(&cn->c, val))
+		if (counter_write(&cn->c, val)) {
+			/* Some went in, the rest waits again. */
+			if (woke)
+				TRACE_CN(cn, "park", w->pid, " op=write");
 			return -EAGAIN;
+		}
 		cn->wake_key |= POLLIN;
 		w->next++;
-		if (trace_on(cn->fs))
-			trace_emit(cn->fs, cnode_perm(cn),
-				   "write %s pid=%d val=%llu count=%llu text",
-				   label(cn), (int)w->pid,
-				   (unsigned long long)val,
-				   (unsigned long long)cn->c.count);
+		if (w->wq && !woke) { /* it was parked */
+			woke = true;
+			TRACE_CN(cn, "wake", w->pid, " op=write");
+		}
+		TRACE_CN(cn, "write", w->pid, " val=%llu count=%llu text",
+			 (unsigned long long)val,
+			 (unsigned long long)cn->c.count);
 	}
 	notify_pollers(cn, cn->wake_key); /* before the reply */
 	fuse_reply_write(w->req, w->size);

@@ -192,6 +192,7 @@ struct cmdline {
 	const char *mountpoint;
 	int nonopts;
 	unsigned int trace_buf;
+	unsigned long trace_max;
 	int aio_max;
 	int aio_workers;
 };
@@ -203,6 +204,7 @@ struct cmdline {
 
 static const struct fuse_opt evfdfs_opts[] = {
 	EVFDFS_OPT("trace_buf=%u", trace_buf),
+	EVFDFS_OPT("trace_max=%lu", trace_max),
 	EVFDFS_OPT("aio_max=%d", aio_max),
 	EVFDFS_OPT("aio_workers=%d", aio_workers), FUSE_OPT_END
 };
@@ -244,6 +246,7 @@ static void usage(const char *prog)
 	       "\n"
 	       "evfdfs options:\n"
 	       "    -o trace_buf=BYTES     buffer per reader of the trace file (65536)\n"
+	       "    -o trace_max=BYTES     buffers of all trace readers together (8388608)\n"
 	       "    -o aio_max=N           daemon-wide AIO capacity, like aio-max-nr (65536)\n"
 	       "    -o aio_workers=N       threads for blocking file I/O (2)\n"
 	       "    --version, -V          print the version and exit\n"
@@ -257,6 +260,7 @@ int main(int argc, char *argv[])
 {
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct cmdline cl = { .trace_buf = 65536,
+			      .trace_max = 8u << 20,
 			      .aio_max = 65536,
 			      .aio_workers = 2 };
 	struct fuse_cmdline_opts opts;
@@ -287,12 +291,15 @@ int main(int argc, char *argv[])
 			argv[0]);
 		goto err_free_args;
 	}
-	if (cl.trace_buf < 1024 || cl.aio_max < 1 || cl.aio_workers < 1) {
-		fprintf(stderr, "evfdfs: trace_buf >= 1024, aio_max >= 1 and "
-				"aio_workers >= 1, please\n");
+	if (cl.trace_buf < 1024 || cl.trace_max < TRACE_RING_MIN ||
+	    cl.aio_max < 1 || cl.aio_workers < 1) {
+		fprintf(stderr, "evfdfs: trace_buf >= 1024, trace_max >= %u, "
+				"aio_max >= 1 and aio_workers >= 1, please\n",
+			TRACE_RING_MIN);
 		goto err_free_args;
 	}
 	fs.opts.trace_buf = cl.trace_buf;
+	fs.opts.trace_max = cl.trace_max;
 	fs.opts.aio_max = cl.aio_max;
 	fs.opts.aio_workers = cl.aio_workers;
 	fs.mountpoint = realpath(cl.mountpoint, NULL);
@@ -331,6 +338,7 @@ int main(int argc, char *argv[])
 		goto err_fs_fini;
 	if (fuse_session_mount(fs.se, cl.mountpoint) != 0)
 		goto err_destroy_session;
+	clock_gettime(CLOCK_MONOTONIC, &fs.start); /* trace: since the mount */
 	if (fuse_daemonize(opts.foreground) != 0)
 		goto err_unmount;
 

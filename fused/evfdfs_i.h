@@ -146,8 +146,31 @@ struct cnode {
 	uid_t uid;
 	gid_t gid;
 	struct timespec atime, mtime, ctime;
-	bool busy; /* inside cnode_changed() */
+	bool busy;     /* inside cnode_changed() */
+	pid_t creator; /* the process that created it */
 };
+
+/* How trace and status name a counter: its name, or "(unlinked)" for one
+ * without (removed, or anonymous: the shim's eventfd()). */
+static inline const char *cnode_label(const struct cnode *cn)
+{
+	return cn->name ? cn->name : "(unlinked)";
+}
+
+/*
+ * Trace a counter event: "EVENT NAME id=ID pid=PID" and @fmt's keys.  The
+ * arguments are not evaluated when nobody reads the trace.
+ */
+#define TRACE_CN(cn, ev, pid, fmt, ...)                                      \
+	do {                                                                 \
+		const struct cnode *cn_ = (cn);                              \
+		if (trace_on(cn_->fs))                                       \
+			trace_emit(cn_->fs, cnode_perm(cn_),                 \
+				   ev " %s id=%llu pid=%d" fmt,              \
+				   cnode_label(cn_),                         \
+				   (unsigned long long)cn_->id, (int)(pid),  \
+				   ##__VA_ARGS__);                           \
+	} while (0)
 
 static inline struct perm cnode_perm(const struct cnode *cn)
 {
@@ -174,6 +197,8 @@ struct handle {
 	uint64_t id;
 	struct list_head link; /* in cnode->handles, or fs->handles_other */
 	struct cnode *cn;      /* H_COUNTER, H_TEXT */
+	pid_t pid;	       /* the opener */
+	pid_t poll_pid;	       /* the newest poller, while ph is set */
 	struct fuse_pollhandle *ph; /* newest poll handle, or NULL */
 	unsigned int
 		poll_events; /* interest of the pollers since the last notify */
@@ -195,8 +220,15 @@ struct handle {
 	} u;
 };
 
+/* Trace buffers: what an open reserves of -o trace_max; a reader's first
+ * buffer.  The size trace reports, and where only `tail` reads (trace.c). */
+#define TRACE_RING_MIN 2048u
+#define TRACE_SIZE_BASE (1ull << 62)
+#define TRACE_TAIL_OFFSET ((off_t)1 << 61)
+
 struct evfdfs_opts {
-	unsigned int trace_buf; /* bytes buffered per trace reader */
+	unsigned int trace_buf; /* bytes buffered per trace reader, at most */
+	size_t trace_max;	/* bytes buffered for all trace readers */
 	int aio_max;		/* daemon-wide limit on io_setup capacity */
 	int aio_workers;	/* worker threads for blocking file I/O */
 };
@@ -206,7 +238,7 @@ struct evfdfs {
 	struct evfdfs_opts opts;
 	uid_t uid; /* the mounter: owner of root and fixed files */
 	gid_t gid;
-	struct timespec start;	    /* CLOCK_MONOTONIC, for trace times */
+	struct timespec start;	    /* CLOCK_MONOTONIC at mount: trace times */
 	struct timespec start_real; /* times of the fixed files */
 	uint64_t next_id;	    /* next counter id */
 	uint64_t next_handle_id;
@@ -219,6 +251,12 @@ struct evfdfs {
 	struct waitq trace_wq;		/* parked trace reads */
 	struct list_head trace_subs;
 	uint64_t trace_seq;
+	uint64_t trace_formatted; /* events formatted for some reader */
+	uint64_t trace_bytes;	  /* and their bytes */
+	struct timespec trace_last; /* CLOCK_MONOTONIC of the last one */
+	size_t trace_held;	    /* bytes the readers' buffers hold */
+	unsigned int trace_nsubs;
+	bool trace_refusing; /* an open was refused: logged once */
 	char *mountpoint; /* absolute: the AIO side tells our files apart */
 	struct aiod *aio; /* NULL until aiod_init() */
 	int epfd;	  /* the event loop */
@@ -307,7 +345,7 @@ void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 void cnode_text_release(struct handle *h);
 unsigned int cnode_poll(const struct handle *h);
 void cnode_changed(struct cnode *cn);
-void cnode_signal(struct cnode *cn, pid_t pid);
+void cnode_signal(struct cnode *cn, pid_t pid, uint64_t ctx_id);
 int cnode_set_value(struct cnode *cn, uint64_t val, pid_t pid);
 void cnode_set_semaphore(struct cnode *cn, bool on, pid_t pid);
 void cnode_watch(struct cnode *cn, struct watcher *wt);
@@ -315,7 +353,7 @@ void cnode_unwatch(struct watcher *wt);
 unsigned int cnode_pollers(const struct cnode *cn);
 void handle_notify(struct handle *h, unsigned int key);
 void handle_set_poll(struct handle *h, struct fuse_pollhandle *ph,
-		     unsigned int events);
+		     unsigned int events, pid_t pid);
 
 /* trace.c: the live event stream */
 bool trace_on(const struct evfdfs *fs);
@@ -323,8 +361,11 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader);
 void trace_release(struct handle *h);
-void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags);
+void trace_read(fuse_req_t req, struct handle *h, size_t size, off_t off,
+		int flags);
 unsigned int trace_poll(struct handle *h);
+off_t trace_size(const struct evfdfs *fs, const struct handle *h);
+void trace_status(const struct evfdfs *fs, struct sbuf *sb);
 
 /* status.c: the snapshot file */
 int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,

@@ -72,6 +72,35 @@ static bool is_dir(fuse_ino_t ino)
 	return ino == INO_ROOT || ino == INO_TEXTDIR;
 }
 
+/*
+ * The trace grows (trace.c explains its size, for tail -f) and is modified
+ * at each event: its attributes are never cached.
+ */
+static void fill_trace_stat(const struct evfdfs *fs, struct stat *st)
+{
+	struct timespec t = fs->start_real;
+
+	st->st_size = trace_size(fs, NULL);
+	if (fs->trace_last.tv_sec || fs->trace_last.tv_nsec) {
+		t.tv_sec += fs->trace_last.tv_sec - fs->start.tv_sec;
+		t.tv_nsec += fs->trace_last.tv_nsec - fs->start.tv_nsec;
+		while (t.tv_nsec < 0) {
+			t.tv_sec--;
+			t.tv_nsec += 1000000000L;
+		}
+		while (t.tv_nsec >= 1000000000L) {
+			t.tv_sec++;
+			t.tv_nsec -= 1000000000L;
+		}
+		st->st_mtim = st->st_ctim = t;
+	}
+}
+
+static double fixed_timeout(fuse_ino_t ino)
+{
+	return ino == INO_TRACE ? 0.0 : FIXED_TIMEOUT;
+}
+
 static void fill_fixed_stat(struct evfdfs *fs, fuse_ino_t ino, mode_t mode,
 			    struct stat *st)
 {
@@ -85,6 +114,8 @@ static void fill_fixed_stat(struct evfdfs *fs, fuse_ino_t ino, mode_t mode,
 	st->st_gid = fs->gid;
 	st->st_blksize = 4096;
 	st->st_atim = st->st_mtim = st->st_ctim = fs->start_real;
+	if (ino == INO_TRACE)
+		fill_trace_stat(fs, st);
 }
 
 static void fill_counter_stat(const struct cnode *cn, bool text,
@@ -188,7 +219,7 @@ static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	if (parent == INO_ROOT && (f = fixed_by_name(name))) {
 		memset(&e, 0, sizeof(e));
 		e.ino = f->ino;
-		e.attr_timeout = FIXED_TIMEOUT;
+		e.attr_timeout = fixed_timeout(f->ino);
 		e.entry_timeout = FIXED_TIMEOUT;
 		fill_fixed_stat(fs, f->ino, f->mode, &e.attr);
 		fuse_reply_entry(req, &e);
@@ -235,17 +266,19 @@ static void op_forget_multi(fuse_req_t req, size_t count,
 static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 		       struct fuse_file_info *fi)
 {
+	struct evfdfs *fs = evfdfs_from_req(req);
 	struct stat st;
 	int ret;
 
-	(void)fi;
-	ret = stat_ino(evfdfs_from_req(req), ino, &st);
+	ret = stat_ino(fs, ino, &st);
 	if (ret) {
 		fuse_reply_err(req, -ret);
 		return;
 	}
+	if (ino == INO_TRACE && fi) /* lseek(SEEK_END) of an open trace */
+		st.st_size = trace_size(fs, handle_of(fi));
 	fuse_reply_attr(req, &st,
-			fixed_by_ino(ino) || ino == INO_ROOT ? FIXED_TIMEOUT
+			fixed_by_ino(ino) || ino == INO_ROOT ? fixed_timeout(ino)
 							     : COUNTER_TIMEOUT);
 }
 
@@ -329,9 +362,8 @@ static void op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
 				   (int)ctx->pid);
 		goto out;
 	}
-	if (trace_on(fs))
-		trace_emit(fs, cnode_perm(cn), "create %s pid=%d", name,
-			   (int)ctx->pid);
+	cn->creator = ctx->pid;
+	TRACE_CN(cn, "create", ctx->pid, "");
 	reply_counter_entry(req, cn, parent == INO_TEXTDIR);
 	return;
 out:
@@ -358,9 +390,7 @@ static void op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
 		ret = -ENOENT;
 		goto out;
 	}
-	if (trace_on(fs))
-		trace_emit(fs, cnode_perm(cn), "unlink %s pid=%d", name,
-			   (int)fuse_req_ctx(req)->pid);
+	TRACE_CN(cn, "unlink", fuse_req_ctx(req)->pid, "");
 	fs_unlink(fs, cn);
 out:
 	fuse_reply_err(req, -ret);
@@ -413,7 +443,8 @@ static void op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		fs_unlink(fs, victim);
 	ret = fs_rename(fs, cn, newname);
 	if (ret == 0 && trace_on(fs))
-		trace_emit(fs, cnode_perm(cn), "rename %s pid=%d to=%s", name,
+		trace_emit(fs, cnode_perm(cn), "rename %s id=%llu pid=%d to=%s",
+			   name, (unsigned long long)cn->id,
 			   (int)fuse_req_ctx(req)->pid, newname);
 out:
 	fuse_reply_err(req, -ret);
@@ -467,6 +498,7 @@ static struct handle *handle_new(fuse_req_t req, enum handle_kind kind,
 	h->fs = fs;
 	h->id = fs->next_handle_id++;
 	h->open_flags = flags;
+	h->pid = ctx->pid;
 	h->owner =
 		(struct perm){ .mode = 0400, .uid = ctx->uid, .gid = ctx->gid };
 	list_init(&h->link);
@@ -614,6 +646,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		if (ret == 0)
 			ret = trace_open(fs, h, &reader);
 		cred_free(&reader);
+		/* Seekable, for tail -f (trace.c). */
+		open_flags = FOPEN_DIRECT_IO | FOPEN_NOFLUSH;
 		list_add_tail(&h->link, &fs->handles_other);
 		break;
 	case INO_AIO:
@@ -722,7 +756,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		status_read(req, h, size, off);
 		break;
 	case H_TRACE:
-		trace_read(req, h, size, fi->flags);
+		trace_read(req, h, size, off, fi->flags);
 		break;
 	case H_AIO:
 	case H_AIOTXT:
@@ -769,7 +803,8 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 	(void)ino;
 	if (ph)
-		handle_set_poll(h, ph, fi->poll_events);
+		handle_set_poll(h, ph, fi->poll_events,
+				fuse_req_ctx(req)->pid);
 	switch (h->kind) {
 	case H_COUNTER:
 	case H_TEXT:

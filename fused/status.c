@@ -61,6 +61,43 @@ static unsigned int count_handles(const struct cnode *cn)
  * time (the kernel keeps the inode of text/NAME cached after an rm of
  * NAME), so the snapshot leaves it out.
  */
+/* The pids of @cn's parked callers of @k1 or @k2, "P,P", or "-". */
+static void waiter_pids(struct sbuf *sb, const struct cnode *cn,
+			enum waiter_kind k1, enum waiter_kind k2)
+{
+	const struct list_head *pos;
+	const char *sep = "";
+
+	list_for_each (pos, &cn->wq.list) {
+		const struct waiter *w = list_entry(pos, struct waiter, link);
+
+		if (w->kind != k1 && w->kind != k2)
+			continue;
+		sbuf_printf(sb, "%s%d", sep, (int)w->pid);
+		sep = ",";
+	}
+	if (!*sep)
+		sbuf_printf(sb, "-");
+}
+
+/* The pids of the processes polling @cn. */
+static void poller_pids(struct sbuf *sb, const struct cnode *cn)
+{
+	const struct list_head *pos;
+	const char *sep = "";
+
+	list_for_each (pos, &cn->handles) {
+		const struct handle *h = list_entry(pos, struct handle, link);
+
+		if (!h->ph)
+			continue;
+		sbuf_printf(sb, "%s%d", sep, (int)h->poll_pid);
+		sep = ",";
+	}
+	if (!*sep)
+		sbuf_printf(sb, "-");
+}
+
 static bool cnode_visible(const struct cnode *cn)
 {
 	return cn->name || cn->refs;
@@ -96,8 +133,8 @@ int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,
 		sbuf_printf(&sb,
 			    "counter %s id=%llu count=%llu semaphore=%d "
 			    "linked=%d opens=%u readers=%u writers=%u "
-			    "pollers=%u\n",
-			    cn->name ? cn->name : "-",
+			    "pollers=%u creator=%d readpids=",
+			    cnode_label(cn),
 			    (unsigned long long)cn->id,
 			    (unsigned long long)cn->c.count, cn->c.semaphore,
 			    cn->name != NULL, count_handles(cn),
@@ -105,10 +142,18 @@ int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,
 				    waitq_count(&cn->wq, W_TEXT_READ),
 			    waitq_count(&cn->wq, W_WRITE) +
 				    waitq_count(&cn->wq, W_TEXT_WRITE),
-			    cnode_pollers(cn));
+			    cnode_pollers(cn), (int)cn->creator);
+		waiter_pids(&sb, cn, W_READ, W_TEXT_READ);
+		sbuf_printf(&sb, " writepids=");
+		waiter_pids(&sb, cn, W_WRITE, W_TEXT_WRITE);
+		sbuf_printf(&sb, " pollpids=");
+		poller_pids(&sb, cn);
+		sbuf_printf(&sb, "\n");
 	}
 	if (fs->aio)
 		aiod_status(fs, reader, &sb);
+	if (reader->uid == 0 || reader->uid == fs->uid)
+		trace_status(fs, &sb); /* counts everybody's events */
 	if (sb.err) {
 		free(sb.p);
 		return sb.err;

@@ -2,18 +2,43 @@
 /*
  * The trace file: a live, line-per-event stream of what the daemon does.
  * Each open of `trace` is a subscriber with a bounded buffer of its own;
- * events are formatted once and appended to every subscriber.  A subscriber
- * that falls behind loses events, never slows the counters: what does not
- * fit is dropped and counted, and the reader sees a "dropped N" line where
- * the gap is.  With no subscriber, trace_on() is false and callers skip the
- * formatting altogether.
+ * events are formatted once and appended to every subscriber that may see
+ * them.  A subscriber that falls behind loses events, never slows the
+ * counters: what does not fit is dropped and counted, and the reader sees
+ * a "SEQ - dropped N" line where the gap is.
  *
  * Each event is about something with an owner and permission bits (a
  * counter, an AIO context); a subscriber gets it only if the user who
  * opened the trace could read that thing (cred.c), so that with allow_other
  * nobody learns through the trace what a counter they may not read holds.
  *
- * Line format: SEQ SECONDS.MICROS EVENT [NAME] key=value...
+ * What an event costs a counter operation (issue 9): with no subscriber,
+ * trace_on() is false and callers skip the call.  With subscribers, the
+ * permission of each is checked *before* anything is formatted, and so is
+ * the room in its buffer: an event that no subscriber may see, or that
+ * every subscriber allowed to see it would have to drop, is never
+ * formatted (fs->trace_formatted counts those that were; status shows it).
+ *
+ * Memory: a subscriber's buffer is allocated on its first event and grows
+ * by doubling up to -o trace_buf; the buffers of all subscribers together
+ * stay within -o trace_max.  Each open reserves TRACE_RING_MIN of it, and
+ * an open beyond the cap fails with ENFILE; a buffer that cannot grow
+ * because of the cap drops what does not fit, as a full one does.  A
+ * reader that has read everything gives its larger buffer back.
+ *
+ * `tail -f`: tail looks at the end of a regular file (lseek SEEK_END, then
+ * reads backwards from there) before it follows it, and on a file of size
+ * 0, or one it cannot seek, it reads to end of file first, which a stream
+ * never reaches.  So the trace is seekable and reports a size of
+ * TRACE_SIZE_BASE (2^62) plus the bytes traced so far, which only grows;
+ * a blocking read at an offset of TRACE_TAIL_OFFSET (2^61) or beyond,
+ * where only a look at the end reads (cat would need exabytes to get
+ * there), returns end of file at once; a non-blocking one, which is how
+ * tail then follows, returns what is buffered, or EAGAIN.  Everywhere
+ * else the offset means nothing: a read returns the next events.
+ *
+ * Line format (TRACE-FORMAT.md, evfdfs(7)):
+ *   SEQ SECONDS EVENT OBJECT key=value ... [flag ...]
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -26,15 +51,19 @@
 #include "evfdfs_i.h"
 
 #define TRACE_LINE_MAX 512
+#define TRACE_NOTE_MAX 64
 
 struct trace_sub {
 	struct list_head link; /* fs->trace_subs */
 	struct handle *h;
 	struct cred reader; /* who opened it */
-	char *buf;	    /* ring of cap bytes */
+	char *buf;	    /* ring of cap bytes, or NULL */
 	size_t cap, head, len;
-	uint64_t dropped; /* events lost since the last read */
-	bool got;	  /* trace_emit(): this event is for this reader */
+	size_t held;	   /* counted in fs->trace_held: max(cap, MIN) */
+	uint64_t dropped;  /* events lost since the last note */
+	uint64_t drop_seq; /* the first of them */
+	bool got;	   /* trace_emit(): this event is for this reader */
+	bool room;	   /* trace_emit(): a line may fit */
 };
 
 bool trace_on(const struct evfdfs *fs)
@@ -58,6 +87,8 @@ static size_t ring_get(struct trace_sub *s, char *p, size_t n)
 
 	if (n > s->len)
 		n = s->len;
+	if (!n)
+		return 0;
 	first = n < s->cap - s->head ? n : s->cap - s->head;
 	memcpy(p, s->buf + s->head, first);
 	memcpy(p + first, s->buf, n - first);
@@ -67,30 +98,86 @@ static size_t ring_get(struct trace_sub *s, char *p, size_t n)
 }
 
 /*
- * Queue the "- dropped N" note if it fits.  Its place is the gap: after
- * everything buffered, before whatever comes next.  Returns false while
- * drops remain unreported (then no new line may go in before the note).
+ * Make room for @n more bytes: grow the ring (doubling, up to trace_buf)
+ * if the daemon-wide cap allows.  Returns whether they fit.
  */
-static bool sub_note_dropped(struct trace_sub *s)
+static bool sub_room(struct evfdfs *fs, struct trace_sub *s, size_t n)
 {
-	char note[64];
+	size_t want = s->len + n, cap = s->cap ? s->cap : TRACE_RING_MIN;
+	size_t held;
+	char *nb;
+
+	if (want <= s->cap)
+		return true;
+	if (want > fs->opts.trace_buf)
+		return false;
+	while (cap < want)
+		cap *= 2;
+	if (cap > fs->opts.trace_buf)
+		cap = fs->opts.trace_buf;
+	held = cap > TRACE_RING_MIN ? cap : TRACE_RING_MIN;
+	if (fs->trace_held - s->held + held > fs->opts.trace_max)
+		return false;
+	nb = malloc(cap);
+	if (!nb)
+		return false;
+	s->len = ring_get(s, nb, s->len);
+	free(s->buf);
+	s->buf = nb;
+	s->cap = cap;
+	s->head = 0;
+	fs->trace_held += held - s->held;
+	s->held = held;
+	return true;
+}
+
+/* A reader that has read everything gives a grown buffer back. */
+static void sub_shrink(struct evfdfs *fs, struct trace_sub *s)
+{
+	if (s->len || s->cap <= TRACE_RING_MIN)
+		return;
+	free(s->buf);
+	s->buf = NULL;
+	s->cap = s->head = 0;
+	fs->trace_held -= s->held - TRACE_RING_MIN;
+	s->held = TRACE_RING_MIN;
+}
+
+/*
+ * Queue the "SEQ - dropped N" note if it fits.  Its place is the gap:
+ * after everything buffered, before whatever comes next.  Returns false
+ * while drops remain unreported (then no new line may go in before the
+ * note).
+ */
+static bool sub_note_dropped(struct evfdfs *fs, struct trace_sub *s)
+{
+	char note[TRACE_NOTE_MAX];
 	int m;
 
 	if (!s->dropped)
 		return true;
-	m = snprintf(note, sizeof(note), "- dropped %llu\n",
+	m = snprintf(note, sizeof(note), "%llu - dropped %llu\n",
+		     (unsigned long long)s->drop_seq,
 		     (unsigned long long)s->dropped);
-	if (s->len + (size_t)m > s->cap)
+	if (!sub_room(fs, s, (size_t)m))
 		return false;
 	ring_put(s, note, (size_t)m);
 	s->dropped = 0;
 	return true;
 }
 
-static void sub_append(struct trace_sub *s, const char *line, size_t n)
+static void sub_drop(struct trace_sub *s, uint64_t seq)
 {
-	if (!sub_note_dropped(s) || s->len + n > s->cap) {
-		s->dropped++;
+	if (!s->dropped++)
+		s->drop_seq = seq;
+}
+
+static void sub_append(struct evfdfs *fs, struct trace_sub *s,
+		       const char *line, size_t n, uint64_t seq)
+{
+	if (!sub_note_dropped(fs, s) || !sub_room(fs, s, n)) {
+		sub_drop(s, seq);
+		s->got = false;
 		return;
 	}
 	ring_put(s, line, n);
@@ -99,6 +186,7 @@ static void sub_append(struct trace_sub *s, const char *line, size_t n)
 static int trace_try(struct waiter *w)
 {
 	struct trace_sub *s = w->h->u.trace;
+	struct evfdfs *fs = w->h->fs;
 	char *out;
 	size_t n;
 
@@ -106,7 +194,7 @@ static int trace_try(struct waiter *w)
 	 * A reader that drained the buffer learns of a gap now, not at the
 	 * next event, which may never come.
 	 */
-	sub_note_dropped(s);
+	sub_note_dropped(fs, s);
 	if (s->len == 0)
 		return -EAGAIN;
 	n = w->size < s->len ? w->size : s->len;
@@ -118,7 +206,34 @@ static int trace_try(struct waiter *w)
 	ring_get(s, out, n);
 	fuse_reply_buf(w->req, out, n);
 	free(out);
+	sub_shrink(fs, s);
 	return 0;
+}
+
+/*
+ * Which subscribers may see an event about @about, and which of them have
+ * room for a line.  Returns the number allowed to see it; *room, how many
+ * of those could take it.
+ */
+static unsigned int trace_audience(struct evfdfs *fs, struct perm about,
+				   unsigned int *room)
+{
+	struct list_head *pos;
+	unsigned int n = 0;
+
+	*room = 0;
+	list_for_each (pos, &fs->trace_subs) {
+		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+
+		s->got = cred_may(&s->reader, about, MAY_READ);
+		if (!s->got)
+			continue;
+		n++;
+		s->room = s->len + TRACE_NOTE_MAX + TRACE_LINE_MAX <=
+			  fs->opts.trace_buf;
+		*room += s->room;
+	}
+	return n;
 }
 
 void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
@@ -126,12 +241,27 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 	char line[TRACE_LINE_MAX];
 	struct list_head *pos;
 	struct timespec now;
+	unsigned int room;
+	uint64_t seq;
 	va_list ap;
 	int n, m;
 
-	if (!trace_on(fs))
+	if (!trace_on(fs) || !trace_audience(fs, about, &room))
 		return;
+	seq = ++fs->trace_seq;
+	if (!room) {
+		/* Every reader that may see it is full: count, format nothing. */
+		list_for_each (pos, &fs->trace_subs) {
+			struct trace_sub *s =
+				list_entry(pos, struct trace_sub, link);
+
+			if (s->got)
+				sub_drop(s, seq);
+		}
+		return;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &now);
+	fs->trace_last = now;
 	now.tv_sec -= fs->start.tv_sec;
 	now.tv_nsec -= fs->start.tv_nsec;
 	if (now.tv_nsec < 0) {
@@ -139,7 +269,7 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 		now.tv_nsec += 1000000000L;
 	}
 	n = snprintf(line, sizeof(line), "%llu %lld.%06ld ",
-		     (unsigned long long)++fs->trace_seq, (long long)now.tv_sec,
+		     (unsigned long long)seq, (long long)now.tv_sec,
 		     now.tv_nsec / 1000);
 	va_start(ap, fmt);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
@@ -148,13 +278,20 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 		     ? m
 		     : (int)(sizeof(line) - (size_t)n - 2);
 	line[n++] = '\n';
+	fs->trace_formatted++;
+	fs->trace_bytes += (uint64_t)n;
 
 	list_for_each (pos, &fs->trace_subs) {
 		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
 
-		s->got = cred_may(&s->reader, about, MAY_READ);
-		if (s->got)
-			sub_append(s, line, (size_t)n);
+		if (!s->got)
+			continue;
+		if (s->room) {
+			sub_append(fs, s, line, (size_t)n, seq);
+		} else {
+			sub_drop(s, seq);
+			s->got = false;
+		}
 	}
 	waitq_run(&fs->trace_wq);
 	list_for_each (pos, &fs->trace_subs) {
@@ -165,23 +302,36 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 	}
 }
 
-/* Takes over @reader's groups. */
+/*
+ * Takes over @reader's groups.  -ENFILE when the buffers of the readers
+ * already there leave no room for one more under -o trace_max.
+ */
 int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader)
 {
-	struct trace_sub *s = calloc(1, sizeof(*s));
+	struct trace_sub *s;
 
+	if (fs->trace_held + TRACE_RING_MIN > fs->opts.trace_max) {
+		if (!fs->trace_refusing)
+			evfdfs_log("warning",
+				   "trace: open by uid %u refused (ENFILE): "
+				   "the readers' buffers hold %zu of "
+				   "trace_max=%zu bytes",
+				   (unsigned int)reader->uid, fs->trace_held,
+				   fs->opts.trace_max);
+		fs->trace_refusing = true;
+		return -ENFILE;
+	}
+	fs->trace_refusing = false;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->cap = fs->opts.trace_buf;
-	s->buf = malloc(s->cap);
-	if (!s->buf) {
-		free(s);
-		return -ENOMEM;
-	}
 	s->reader = *reader;
 	reader->groups = NULL;
 	reader->ngroups = 0;
 	s->h = h;
+	s->held = TRACE_RING_MIN;
+	fs->trace_held += s->held;
+	fs->trace_nsubs++;
 	h->u.trace = s;
 	list_add_tail(&s->link, &fs->trace_subs);
 	return 0;
@@ -191,6 +341,8 @@ void trace_release(struct handle *h)
 {
 	struct trace_sub *s = h->u.trace;
 
+	h->fs->trace_held -= s->held;
+	h->fs->trace_nsubs--;
 	list_del_init(&s->link);
 	cred_free(&s->reader);
 	free(s->buf);
@@ -200,11 +352,17 @@ void trace_release(struct handle *h)
 
 /**
  * trace_read() - read what has been traced since the last read.
- * Valid replies: fuse_reply_buf (1..size bytes), fuse_reply_err (EAGAIN,
+ * Valid replies: fuse_reply_buf (1..size bytes; 0 bytes, end of file, for
+ * a blocking read at TRACE_TAIL_OFFSET or beyond), fuse_reply_err (EAGAIN,
  * ENOMEM; EINTR later if interrupted); or parks until an event.
  */
-void trace_read(fuse_req_t req, struct handle *h, size_t size, int flags)
+void trace_read(fuse_req_t req, struct handle *h, size_t size, off_t off,
+		int flags)
 {
+	if (off >= TRACE_TAIL_OFFSET && !(flags & O_NONBLOCK)) {
+		fuse_reply_buf(req, NULL, 0);
+		return;
+	}
 	waitq_read(&h->fs->trace_wq, req, h, W_TRACE_READ, trace_try, size,
 		   flags);
 }
@@ -214,4 +372,30 @@ unsigned int trace_poll(struct handle *h)
 	struct trace_sub *s = h->u.trace;
 
 	return s->len || s->dropped ? POLLIN | POLLRDNORM : 0;
+}
+
+/*
+ * The size the trace reports (see the top of the file): it only grows,
+ * and what any reader has read since it opened stays below it.  Asked
+ * through an open file (lseek SEEK_END), the bytes that reader still has
+ * to read are left out, so that where it starts plus what it reads later
+ * stays below the size too.
+ */
+off_t trace_size(const struct evfdfs *fs, const struct handle *h)
+{
+	uint64_t size = TRACE_SIZE_BASE + fs->trace_bytes;
+
+	if (h && h->kind == H_TRACE && h->u.trace)
+		size -= h->u.trace->len;
+	return (off_t)size;
+}
+
+void trace_status(const struct evfdfs *fs, struct sbuf *sb)
+{
+	sbuf_printf(sb,
+		    "trace readers=%u buffered=%zu/%zu formatted=%llu "
+		    "bytes=%llu\n",
+		    fs->trace_nsubs, fs->trace_held, fs->opts.trace_max,
+		    (unsigned long long)fs->trace_formatted,
+		    (unsigned long long)fs->trace_bytes);
 }

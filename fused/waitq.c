@@ -50,6 +50,24 @@ void waiter_free(struct waiter *w)
 	free(w);
 }
 
+/* What a parked request was doing, as the trace says it. */
+static const char *waiter_op(enum waiter_kind kind)
+{
+	switch (kind) {
+	case W_READ:
+	case W_TEXT_READ:
+		return "read";
+	case W_WRITE:
+	case W_TEXT_WRITE:
+		return "write";
+	case W_TRACE_READ:
+		return "trace-read";
+	case W_AIO_READ:
+		return "aio-read";
+	}
+	return "?";
+}
+
 static void waiter_interrupted(fuse_req_t req, void *data)
 {
 	struct waiter *w = data;
@@ -57,12 +75,12 @@ static void waiter_interrupted(fuse_req_t req, void *data)
 
 	(void)req;
 	list_del_init(&w->link);
-	if (trace_on(fs))
-		trace_emit(fs, handle_perm(w->h), "interrupt %s pid=%d",
-			   w->h->cn ? (w->h->cn->name ? w->h->cn->name
-						      : "(unlinked)")
-				    : "-",
-			   (int)w->pid);
+	if (w->h->cn)
+		TRACE_CN(w->h->cn, "interrupt", w->pid, " op=%s",
+			 waiter_op(w->kind));
+	else if (w->kind != W_TRACE_READ && trace_on(fs))
+		trace_emit(fs, handle_perm(w->h), "interrupt - pid=%d op=%s",
+			   (int)w->pid, waiter_op(w->kind));
 	if (w->on_interrupt)
 		w->on_interrupt(w);
 	else
