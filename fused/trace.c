@@ -312,7 +312,7 @@ int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader)
 
 	if (fs->trace_held + TRACE_RING_MIN > fs->opts.trace_max) {
 		if (!fs->trace_refusing)
-			evfdfs_log("warning",
+			evfdfs_log("notice",
 				   "trace: open by uid %u refused (ENFILE): "
 				   "the readers' buffers hold %zu of "
 				   "trace_max=%zu bytes",

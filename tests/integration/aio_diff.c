@@ -629,7 +629,7 @@ INTEG_TEST(aio_diff, waiting_transfers_end_eintr_at_destroy, 60)
 	at_set_resfd(&cb[1], r2);
 	cr_assert_eq(at_be_submit1(&b, &cb[0]), 1);
 	cr_assert_eq(at_be_submit1(&b, &cb[1]), 1);
-	snprintf(want, sizeof(want), "aio-submit ctx=");
+	snprintf(want, sizeof(want), "aio-submit aio:");
 	cr_assert(trace_wait_for(tr, buf, sizeof(buf), &len, want, 2),
 		  "no submissions in the trace:\n%s", buf);
 	cr_expect_eq(at_be_getevents(&b, 1, 1, &ev, 0), 0,
@@ -637,7 +637,8 @@ INTEG_TEST(aio_diff, waiting_transfers_end_eintr_at_destroy, 60)
 	at_be_destroy(&b);
 	cr_expect_eq(at_wait_count(r1, 1), 1, "the pipe read's RESFD");
 	cr_expect_eq(at_wait_count(r2, 1), 1, "the counter read's RESFD");
-	snprintf(want, sizeof(want), "pid=%d op=pread res=%d", (int)getpid(),
+	snprintf(want, sizeof(want), "pid=%d op=pread key=0 res=%d",
+		 (int)getpid(),
 		 -EINTR);
 	cr_expect(trace_wait_for(tr, buf, sizeof(buf), &len, want, 2),
 		  "not two '%s' in the trace:\n%s", want, buf);

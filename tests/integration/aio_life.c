@@ -291,7 +291,8 @@ Test(aio_life, status_and_trace_show_contexts, .timeout = 60)
 		  ours);
 	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 5000), 1);
 	at_be_destroy(&b);
-	snprintf(line, sizeof(line), "pid=%d op=poll res=4", (int)getpid());
+	snprintf(line, sizeof(line), "pid=%d op=poll key=0 res=4",
+		 (int)getpid());
 	deadline = evt_now_ms() + 5000;
 	buf[0] = '\0';
 	while (!strstr(buf, line) && evt_now_ms() < deadline) {
@@ -302,8 +303,8 @@ Test(aio_life, status_and_trace_show_contexts, .timeout = 60)
 		if (n <= 0)
 			usleep(5000);
 	}
-	cr_expect(strstr(buf, "aio-submit ctx="), "%s", buf);
-	cr_expect(strstr(buf, "aio-complete ctx="), "%s", buf);
+	cr_expect(strstr(buf, "aio-submit aio:"), "%s", buf);
+	cr_expect(strstr(buf, "aio-complete aio:"), "%s", buf);
 	cr_expect(strstr(buf, line), "no '%s' in the trace:\n%s", line, buf);
 	close(tr);
 	close(p[0]);

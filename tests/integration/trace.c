@@ -101,6 +101,8 @@ INTEG_TEST(trace, lifecycle_events_name_counter_and_caller, 90)
 	const char *wantp[9];
 	const char *name = "life";
 	pid_t me = getpid(), r1, r2;
+	long long id, t0 = evt_now_ms();
+	double first;
 	uint64_t v;
 	size_t i;
 	int tfd, fd, st;
@@ -112,6 +114,8 @@ INTEG_TEST(trace, lifecycle_events_name_counter_and_caller, 90)
 	fd = evt_create_counter(m->dir, name, 0, false, O_NONBLOCK);
 	cr_assert_eq(integ_write_u64(fd, 2), 0);
 	cr_assert_eq(integ_read_u64(fd, &v), 0);
+	id = integ_field(m->dir, name, "id");
+	cr_assert_gt(id, 0);
 
 	r1 = reader(m->dir, name, false);
 	cr_assert(integ_wait_field(m->dir, name, "readers", 1, INTEG_WAIT_MS));
@@ -128,16 +132,25 @@ INTEG_TEST(trace, lifecycle_events_name_counter_and_caller, 90)
 	close(fd);
 	cr_assert_eq(unlink(evt_path(path, sizeof(path), m->dir, name)), 0);
 
-	/* In the order they happened. */
-	snprintf(want[0], 128, " create %s pid=%d\n", name, (int)me);
-	snprintf(want[1], 128, " write %s pid=%d val=2 ", name, (int)me);
-	snprintf(want[2], 128, " read %s pid=%d val=2 ", name, (int)me);
-	snprintf(want[3], 128, " park %s pid=%d op=read\n", name, (int)r1);
-	snprintf(want[4], 128, " read %s pid=%d val=1 ", name, (int)r1);
-	snprintf(want[5], 128, " wake %s pid=%d\n", name, (int)r1);
-	snprintf(want[6], 128, " park %s pid=%d op=read\n", name, (int)r2);
-	snprintf(want[7], 128, " interrupt %s pid=%d\n", name, (int)r2);
-	snprintf(want[8], 128, " unlink %s pid=%d\n", name, (int)me);
+	/* In the order they happened: a wake before the read it lets go. */
+	snprintf(want[0], 128, " create %s id=%lld pid=%d\n", name, id,
+		 (int)me);
+	snprintf(want[1], 128, " write %s id=%lld pid=%d val=2 ", name, id,
+		 (int)me);
+	snprintf(want[2], 128, " read %s id=%lld pid=%d val=2 ", name, id,
+		 (int)me);
+	snprintf(want[3], 128, " park %s id=%lld pid=%d op=read\n", name, id,
+		 (int)r1);
+	snprintf(want[4], 128, " wake %s id=%lld pid=%d op=read\n", name, id,
+		 (int)r1);
+	snprintf(want[5], 128, " read %s id=%lld pid=%d val=1 ", name, id,
+		 (int)r1);
+	snprintf(want[6], 128, " park %s id=%lld pid=%d op=read\n", name, id,
+		 (int)r2);
+	snprintf(want[7], 128, " interrupt %s id=%lld pid=%d op=read\n", name,
+		 id, (int)r2);
+	snprintf(want[8], 128, " unlink %s id=%lld pid=%d\n", name, id,
+		 (int)me);
 	for (i = 0; i < 9; i++)
 		wantp[i] = want[i];
 	cr_assert(trace_wait_all(tfd, &t, wantp, 9), "trace lacks events:\n%s",
@@ -148,6 +161,12 @@ INTEG_TEST(trace, lifecycle_events_name_counter_and_caller, 90)
 		cr_assert(at, "'%s' out of order in:\n%s", want[i], t.buf);
 		prev = at + 1;
 	}
+
+	/* SECONDS count from the mount, which this test made: the first
+	 * event is no later than the time the test has taken so far. */
+	cr_assert_eq(sscanf(t.buf, "%*u %lf ", &first), 1, "%s", t.buf);
+	cr_assert_leq(first, (double)(evt_now_ms() - t0) / 1000.0 + 0.001,
+		      "seconds since the mount? %s", t.buf);
 
 	/* Every line: SEQ SECONDS.MICROS EVENT ..., SEQ counting up by 1
 	 * (nothing was dropped: the buffer is far from full). */
@@ -203,7 +222,7 @@ INTEG_TEST(trace, stalled_reader_drops_and_reports_never_blocks, 120)
 	trace_drain(tfd, &t);
 	cr_assert(t.buf, "nothing traced");
 	for (line = t.buf; line && *line;) {
-		if (sscanf(line, "- dropped %llu", &n) == 1) {
+		if (sscanf(line, "%*u - dropped %llu", &n) == 1) {
 			dropped += n;
 			notes++;
 		} else {

@@ -172,7 +172,7 @@ INTEG_TEST(visibility, status_and_trace_show_what_the_reader_could_read, 120)
 			_exit(92);
 		if (integ_status(v.m->dir, status, sizeof(status)) <= 0)
 			_exit(93);
-		snprintf(want, sizeof(want), "write %s pid=", v.marker);
+		snprintf(want, sizeof(want), "write %s id=", v.marker);
 		trace[0] = '\0';
 		if (!read_until(tfd, trace, sizeof(trace), want))
 			_exit(94);
@@ -181,7 +181,7 @@ INTEG_TEST(visibility, status_and_trace_show_what_the_reader_could_read, 120)
 				 "counter %s id=", v.name[i]);
 			answers[4 * i] = strstr(status, line) ? '1' : '0';
 			shown += answers[4 * i] == '1';
-			snprintf(line, sizeof(line), " %s pid=", v.name[i]);
+			snprintf(line, sizeof(line), " %s id=", v.name[i]);
 			answers[4 * i + 1] = strstr(trace, line) ? '1' : '0';
 			ok = getxattr(evt_path(path, sizeof(path), v.m->dir,
 					       v.name[i]),
@@ -301,12 +301,12 @@ INTEG_TEST(visibility, aio_contexts_are_their_openers, 60)
 			_exit(95);
 		if (strstr(status, theirs))
 			_exit(96);
-		snprintf(theirs, sizeof(theirs), "pid=%d nr_events=5",
+		snprintf(theirs, sizeof(theirs), "pid=%d nr=5",
 			 (int)getpid());
 		trace[0] = '\0';
 		if (!read_until(tfd, trace, sizeof(trace), theirs))
 			_exit(97);
-		snprintf(theirs, sizeof(theirs), "pid=%d nr_events=3",
+		snprintf(theirs, sizeof(theirs), "pid=%d nr=3",
 			 (int)getppid());
 		if (strstr(trace, theirs))
 			_exit(98);
