@@ -486,3 +486,169 @@ INTEG_TEST(trace_story, tail_f_follows_the_trace, 60)
 	close(c);
 	integ_unmount();
 }
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+}
+
+/* A child that reads counter @name once; SIGUSR1 only interrupts it. */
+static pid_t reader_child(const char *mnt, const char *name)
+{
+	struct sigaction sa = { .sa_handler = on_usr1 };
+	char path[PATH_MAX];
+	uint64_t v;
+	pid_t pid = integ_fork();
+	int fd;
+
+	if (pid)
+		return pid;
+	sigaction(SIGUSR1, &sa, NULL);
+	fd = open(evt_path(path, sizeof(path), mnt, name), O_RDONLY);
+	_exit(fd >= 0 && integ_read_u64(fd, &v) == 0 ? 0 : 4);
+}
+
+/* Is @event documented as an entry of evfdfs(7) (".B event" alone)? */
+static bool in_man(const char *man, const char *event)
+{
+	char pat[64];
+
+	snprintf(pat, sizeof(pat), "\n.B %s\n", event);
+	return strstr(man, pat) != NULL;
+}
+
+/* Add the event @name (up to a space or quote) to @list if new. */
+static void add_event(char list[][32], size_t *n, const char *name)
+{
+	size_t len = strcspn(name, " \"\n"), i;
+
+	if (!len || len >= 32 || *n >= 64)
+		return;
+	for (i = 0; i < *n; i++)
+		if (strlen(list[i]) == len && !strncmp(list[i], name, len))
+			return;
+	memcpy(list[*n], name, len);
+	list[(*n)++][len] = '\0';
+}
+
+/*
+ * Every event the daemon emits is an entry of evfdfs(7), with an example.
+ * Driven: a scenario that makes every event but `refused` (a caller that
+ * dies between the daemon's answer and its reading of it) happen, and
+ * each event name in its trace must be documented.  Read from the
+ * sources: the event names of every TRACE_CN() and trace_emit() call, so
+ * that a new event cannot go undocumented.
+ */
+INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	static char buf[1 << 17], man[1 << 17], src[1 << 17];
+	static const char *const sources[] = {
+		"fused/cnode.c",	"fused/ops.c",	  "fused/waitq.c",
+		"fused/aio_dispatch.c", "fused/aio_submit.c", "fused/aio_text.c",
+	};
+	char path[PATH_MAX], line[PATH_MAX + 64], file[] =
+		"/var/tmp/evfdfs-ev-XXXXXX";
+	char seen[64][32], named[64][32];
+	size_t len = 0, nseen = 0, nnamed = 0, i;
+	pid_t child;
+	uint64_t v;
+	int tr, c, t, f, s;
+	char one;
+	const char *p;
+
+	tr = open_trace(m->dir, O_NONBLOCK);
+	cr_assert(tr >= 0);
+	f = mkstemp(file);
+	cr_assert(f >= 0);
+	cr_assert_eq(write(f, "data", 4), 4);
+	close(f);
+	c = evt_create_counter(m->dir, "ev", 0, false, 0);
+	cr_assert_eq(integ_write_u64(c, 2), 0);
+	cr_assert_eq(integ_read_u64(c, &v), 0);
+	child = reader_child(m->dir, "ev"); /* park, wake */
+	cr_assert(integ_wait_field(m->dir, "ev", "readers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(integ_write_u64(c, 1), 0);
+	cr_assert_eq(integ_reap(child, &s, INTEG_WAIT_MS), 0);
+	child = reader_child(m->dir, "ev"); /* interrupt */
+	cr_assert(integ_wait_field(m->dir, "ev", "readers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(kill(child, SIGUSR1), 0);
+	cr_assert_eq(integ_reap(child, &s, INTEG_WAIT_MS), 0);
+	child = integ_fork(); /* poll, notify */
+	if (child == 0) {
+		struct pollfd pf = { .fd = c, .events = POLLIN };
+
+		_exit(poll(&pf, 1, INTEG_WAIT_MS) == 1 ? 0 : 2);
+	}
+	cr_assert(integ_wait_field(m->dir, "ev", "pollers", 1, INTEG_WAIT_MS));
+	cr_assert_eq(integ_write_u64(c, 3), 0);
+	cr_assert_eq(integ_reap(child, &s, INTEG_WAIT_MS), 0);
+	evt_path(path, sizeof(path), m->dir, "ev");
+	cr_assert_eq(setxattr(path, "user.evfdfs.value", "3", 1, 0), 0);
+	cr_assert_eq(setxattr(path, "user.evfdfs.semaphore", "1", 1, 0), 0);
+	t = integ_open(m->dir, "ev", true, O_RDONLY); /* unread */
+	cr_assert_eq(read(t, &one, 1), 1);
+	close(t);
+	t = open(evt_path(path, sizeof(path), m->dir, "aio.txt"),
+		 O_RDWR | O_CLOEXEC); /* aio-open */
+	cr_assert(t >= 0);
+	snprintf(line, sizeof(line), "pread data=a resfd=ev %s 0 4\n", file);
+	cr_assert_eq(write(t, line, strlen(line)), (ssize_t)strlen(line));
+	close(evt_create_counter(m->dir, "empty", 0, false, 0));
+	snprintf(line, sizeof(line), "poll data=p %s/empty in\ncancel p\n",
+		 m->dir);
+	cr_assert_eq(write(t, line, strlen(line)), (ssize_t)strlen(line));
+	close(t); /* aio-release */
+	cr_assert(slurp_until(tr, buf, sizeof(buf), &len, " aio-release "),
+		  "%s", buf);
+	evt_path(path, sizeof(path), m->dir, "ev");
+	cr_assert_eq(rename(path, evt_path(line, sizeof(line), m->dir, "ev2")),
+		     0);
+	cr_assert_eq(unlink(line), 0);
+	cr_assert(slurp_until(tr, buf, sizeof(buf), &len, " unlink ev2 "),
+		  "%s", buf);
+	close(c);
+	unlink(file);
+
+	cr_assert_gt(integ_read_file("man/evfdfs.7", man, sizeof(man)), 0);
+	for (p = buf; *p;) {
+		const char *e = p;
+		int k;
+
+		for (k = 0; k < 2 && e; k++) { /* skip SEQ and SECONDS */
+			e = strchr(e, ' ');
+			e = e ? e + 1 : NULL;
+		}
+		if (e && *p != '-')
+			add_event(seen, &nseen, e);
+		p = strchr(p, '\n');
+		p = p ? p + 1 : "";
+	}
+	cr_assert_geq(nseen, 19u, "only %zu kinds of events driven:\n%s",
+		      nseen, buf);
+	for (i = 0; i < nseen; i++)
+		cr_expect(in_man(man, seen[i]), "event '%s' is not in evfdfs(7)",
+			  seen[i]);
+
+	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
+		cr_assert_gt(integ_read_file(sources[i], src, sizeof(src)), 0,
+			     "%s", sources[i]);
+		for (p = src; (p = strstr(p, "TRACE_CN("));) {
+			p = strchr(p, '"');
+			if (p)
+				add_event(named, &nnamed, ++p);
+		}
+		for (p = src; (p = strstr(p, "trace_emit("));) {
+			p = strchr(p, '"');
+			if (p)
+				add_event(named, &nnamed, ++p);
+		}
+	}
+	cr_assert_geq(nnamed, 20u, "the sources name %zu events", nnamed);
+	for (i = 0; i < nnamed; i++)
+		cr_expect(in_man(man, named[i]),
+			  "event '%s' (in the sources) is not in evfdfs(7)",
+			  named[i]);
+	close(tr);
+	integ_unmount();
+}
