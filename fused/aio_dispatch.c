@@ -249,7 +249,8 @@ void areq_complete(struct areq *a, int64_t res)
 			   "res=%lld",
 			   (unsigned long long)ctx->id,
 			   (unsigned long long)ctx->id, (int)a->pid,
-			   aiod_opname(a->op), areq_key(a, key), (long long)res);
+			   aiod_opname(a->op), areq_key(a, key),
+			   (long long)res);
 	}
 	list_del_init(&a->link);
 	e = event_new(a, res);
@@ -567,11 +568,12 @@ int aiod_open(fuse_req_t req, struct handle *h, bool text)
 	list_add_tail(&ctx->link, &ad->ctxs);
 	h->u.aio = ctx;
 	if (trace_on(h->fs))
-		trace_emit(h->fs, ctx->owner,
-			   "aio-open aio:%llu ctx=%llu pid=%d form=%s handle=%llu",
-			   (unsigned long long)ctx->id,
-			   (unsigned long long)ctx->id, (int)h->pid,
-			   text ? "text" : "binary", (unsigned long long)h->id);
+		trace_emit(
+			h->fs, ctx->owner,
+			"aio-open aio:%llu ctx=%llu pid=%d form=%s handle=%llu",
+			(unsigned long long)ctx->id,
+			(unsigned long long)ctx->id, (int)h->pid,
+			text ? "text" : "binary", (unsigned long long)h->id);
 	return 0;
 }
 
@@ -608,11 +610,12 @@ void aiod_release(struct handle *h)
 	h->u.aio = NULL;
 	ctx->h = NULL;
 	if (trace_on(h->fs))
-		trace_emit(h->fs, ctx->owner,
-			   "aio-release aio:%llu ctx=%llu inflight=%u events=%u",
-			   (unsigned long long)ctx->id,
-			   (unsigned long long)ctx->id, ctx->inflight,
-			   ctx->nevents);
+		trace_emit(
+			h->fs, ctx->owner,
+			"aio-release aio:%llu ctx=%llu inflight=%u events=%u",
+			(unsigned long long)ctx->id,
+			(unsigned long long)ctx->id, ctx->inflight,
+			ctx->nevents);
 	if (ctx->setup)
 		ad->total_nr -= ctx->nr_events;
 	waitq_abort(&ctx->rq, EINTR);

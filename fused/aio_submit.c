@@ -114,11 +114,12 @@ void areq_trace_submit(struct areq *a, int res)
 	if (a->rcn)
 		snprintf(resfd, sizeof(resfd), " resfd=%llu",
 			 (unsigned long long)a->rcn->id);
-	trace_emit(fs, ctx->owner,
-		   "aio-submit aio:%llu ctx=%llu pid=%d op=%s key=%s res=%d%s%s",
-		   (unsigned long long)ctx->id, (unsigned long long)ctx->id,
-		   (int)a->pid, aiod_opname(a->op), areq_key(a, key), res,
-		   resfd, ctx->text ? " text" : "");
+	trace_emit(
+		fs, ctx->owner,
+		"aio-submit aio:%llu ctx=%llu pid=%d op=%s key=%s res=%d%s%s",
+		(unsigned long long)ctx->id, (unsigned long long)ctx->id,
+		(int)a->pid, aiod_opname(a->op), areq_key(a, key), res, resfd,
+		ctx->text ? " text" : "");
 }
 
 struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
@@ -787,7 +788,8 @@ void job_step(struct sjob *job)
 				snprintf(key, sizeof(key), "%llu",
 					 (unsigned long long)s.s.iocb.aio_data);
 				job_trace(job,
-					  sub ? s.s.iocb.aio_lio_opcode : 0xffff,
+					  sub ? s.s.iocb.aio_lio_opcode
+					      : 0xffff,
 					  sub ? key : NULL, ret);
 			}
 			break;

@@ -87,12 +87,12 @@ void handle_notify(struct handle *h, unsigned int key)
 			trace_emit(h->fs, handle_perm(h),
 				   "notify %s id=%llu key=%s handle=%llu",
 				   cnode_label(h->cn),
-				   (unsigned long long)h->cn->id,
-				   key_name(key), (unsigned long long)h->id);
+				   (unsigned long long)h->cn->id, key_name(key),
+				   (unsigned long long)h->id);
 		else
 			trace_emit(h->fs, handle_perm(h),
-				   "notify - key=%s handle=%llu",
-				   key_name(key), (unsigned long long)h->id);
+				   "notify - key=%s handle=%llu", key_name(key),
+				   (unsigned long long)h->id);
 	}
 	fuse_lowlevel_notify_poll(ph);
 	fuse_pollhandle_destroy(ph);

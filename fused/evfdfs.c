@@ -293,8 +293,9 @@ int main(int argc, char *argv[])
 	}
 	if (cl.trace_buf < 1024 || cl.trace_max < TRACE_RING_MIN ||
 	    cl.aio_max < 1 || cl.aio_workers < 1) {
-		fprintf(stderr, "evfdfs: trace_buf >= 1024, trace_max >= %u, "
-				"aio_max >= 1 and aio_workers >= 1, please\n",
+		fprintf(stderr,
+			"evfdfs: trace_buf >= 1024, trace_max >= %u, "
+			"aio_max >= 1 and aio_workers >= 1, please\n",
 			TRACE_RING_MIN);
 		goto err_free_args;
 	}

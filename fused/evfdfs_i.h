@@ -161,15 +161,15 @@ static inline const char *cnode_label(const struct cnode *cn)
  * Trace a counter event: "EVENT NAME id=ID pid=PID" and @fmt's keys.  The
  * arguments are not evaluated when nobody reads the trace.
  */
-#define TRACE_CN(cn, ev, pid, fmt, ...)                                      \
-	do {                                                                 \
-		const struct cnode *cn_ = (cn);                              \
-		if (trace_on(cn_->fs))                                       \
-			trace_emit(cn_->fs, cnode_perm(cn_),                 \
-				   ev " %s id=%llu pid=%d" fmt,              \
-				   cnode_label(cn_),                         \
-				   (unsigned long long)cn_->id, (int)(pid),  \
-				   ##__VA_ARGS__);                           \
+#define TRACE_CN(cn, ev, pid, fmt, ...)                                     \
+	do {                                                                \
+		const struct cnode *cn_ = (cn);                             \
+		if (trace_on(cn_->fs))                                      \
+			trace_emit(cn_->fs, cnode_perm(cn_),                \
+				   ev " %s id=%llu pid=%d" fmt,             \
+				   cnode_label(cn_),                        \
+				   (unsigned long long)cn_->id, (int)(pid), \
+				   ##__VA_ARGS__);                          \
 	} while (0)
 
 static inline struct perm cnode_perm(const struct cnode *cn)
@@ -251,15 +251,15 @@ struct evfdfs {
 	struct waitq trace_wq;		/* parked trace reads */
 	struct list_head trace_subs;
 	uint64_t trace_seq;
-	uint64_t trace_formatted; /* events formatted for some reader */
-	uint64_t trace_bytes;	  /* and their bytes */
+	uint64_t trace_formatted;   /* events formatted for some reader */
+	uint64_t trace_bytes;	    /* and their bytes */
 	struct timespec trace_last; /* CLOCK_MONOTONIC of the last one */
 	size_t trace_held;	    /* bytes the readers' buffers hold */
 	unsigned int trace_nsubs;
 	bool trace_refusing; /* an open was refused: logged once */
-	char *mountpoint; /* absolute: the AIO side tells our files apart */
-	struct aiod *aio; /* NULL until aiod_init() */
-	int epfd;	  /* the event loop */
+	char *mountpoint;    /* absolute: the AIO side tells our files apart */
+	struct aiod *aio;    /* NULL until aiod_init() */
+	int epfd;	     /* the event loop */
 	bool exiting;
 };
 

@@ -278,8 +278,9 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino,
 	if (ino == INO_TRACE && fi) /* lseek(SEEK_END) of an open trace */
 		st.st_size = trace_size(fs, handle_of(fi));
 	fuse_reply_attr(req, &st,
-			fixed_by_ino(ino) || ino == INO_ROOT ? fixed_timeout(ino)
-							     : COUNTER_TIMEOUT);
+			fixed_by_ino(ino) || ino == INO_ROOT
+				? fixed_timeout(ino)
+				: COUNTER_TIMEOUT);
 }
 
 /**
@@ -803,8 +804,7 @@ static void op_poll(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi,
 
 	(void)ino;
 	if (ph)
-		handle_set_poll(h, ph, fi->poll_events,
-				fuse_req_ctx(req)->pid);
+		handle_set_poll(h, ph, fi->poll_events, fuse_req_ctx(req)->pid);
 	switch (h->kind) {
 	case H_COUNTER:
 	case H_TEXT:

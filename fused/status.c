@@ -134,8 +134,7 @@ int status_snapshot(struct evfdfs *fs, const struct cred *reader, char **buf,
 			    "counter %s id=%llu count=%llu semaphore=%d "
 			    "linked=%d opens=%u readers=%u writers=%u "
 			    "pollers=%u creator=%d readpids=",
-			    cnode_label(cn),
-			    (unsigned long long)cn->id,
+			    cnode_label(cn), (unsigned long long)cn->id,
 			    (unsigned long long)cn->c.count, cn->c.semaphore,
 			    cn->name != NULL, count_handles(cn),
 			    waitq_count(&cn->wq, W_READ) +

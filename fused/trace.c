@@ -172,8 +172,8 @@ static void sub_drop(struct trace_sub *s, uint64_t seq)
 		s->drop_seq = seq;
 }
 
-static void sub_append(struct evfdfs *fs, struct trace_sub *s,
-		       const char *line, size_t n, uint64_t seq)
+static void sub_append(struct evfdfs *fs, struct trace_sub *s, const char *line,
+		       size_t n, uint64_t seq)
 {
 	if (!sub_note_dropped(fs, s) || !sub_room(fs, s, n)) {
 		sub_drop(s, seq);

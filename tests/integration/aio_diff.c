@@ -638,8 +638,7 @@ INTEG_TEST(aio_diff, waiting_transfers_end_eintr_at_destroy, 60)
 	cr_expect_eq(at_wait_count(r1, 1), 1, "the pipe read's RESFD");
 	cr_expect_eq(at_wait_count(r2, 1), 1, "the counter read's RESFD");
 	snprintf(want, sizeof(want), "pid=%d op=pread key=0 res=%d",
-		 (int)getpid(),
-		 -EINTR);
+		 (int)getpid(), -EINTR);
 	cr_expect(trace_wait_for(tr, buf, sizeof(buf), &len, want, 2),
 		  "not two '%s' in the trace:\n%s", want, buf);
 	cr_expect_eq(at_peek(c), 0);

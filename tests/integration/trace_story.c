@@ -110,8 +110,8 @@ INTEG_TEST(trace_story, sync_aio_completion_comes_after_its_submit, 60)
 	cr_assert(t >= 0, "%s", strerror(errno));
 	for (i = 0; i < 5; i++) {
 		snprintf(key, sizeof(key), "k%d", i);
-		snprintf(line, sizeof(line), "pread data=%s resfd=done %s 0 6\n",
-			 key, file);
+		snprintf(line, sizeof(line),
+			 "pread data=%s resfd=done %s 0 6\n", key, file);
 		cr_assert_eq(write(t, line, strlen(line)),
 			     (ssize_t)strlen(line), "%s", strerror(errno));
 	}
@@ -314,8 +314,8 @@ INTEG_TEST(trace_story, idle_readers_leave_rss_bounded, 180)
 	for (i = 0; i < EVENTS; i++)
 		cr_assert_eq(integ_write_u64(c, 1), 0);
 	after = rss_kb(m->pid);
-	cr_assert_lt(after - before, 48 * 1024,
-		     "RSS grew from %ld to %ld KiB", before, after);
+	cr_assert_lt(after - before, 48 * 1024, "RSS grew from %ld to %ld KiB",
+		     before, after);
 	for (i = 0; i < READERS; i++)
 		close(fds[i]);
 	close(c);
@@ -412,8 +412,9 @@ INTEG_TEST(trace_story, a_full_reader_gets_nothing_formatted, 60)
 	for (i = 0; i < 1000; i++)
 		cr_assert_eq(integ_write_u64(c, 1), 0);
 	f1 = status_key(m->dir, "trace ", "formatted");
-	cr_assert_lt(f1 - f0, 100, "%lld of 1000 events formatted for a full "
-				   "reader",
+	cr_assert_lt(f1 - f0, 100,
+		     "%lld of 1000 events formatted for a full "
+		     "reader",
 		     f1 - f0);
 	got = read(tr, buf, sizeof(buf) - 1);
 	cr_assert_gt(got, 0);
@@ -544,11 +545,12 @@ INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 	struct evt_mount *m = integ_mount(NULL);
 	static char buf[1 << 17], man[1 << 17], src[1 << 17];
 	static const char *const sources[] = {
-		"fused/cnode.c",	"fused/ops.c",	  "fused/waitq.c",
-		"fused/aio_dispatch.c", "fused/aio_submit.c", "fused/aio_text.c",
+		"fused/cnode.c",      "fused/ops.c",
+		"fused/waitq.c",      "fused/aio_dispatch.c",
+		"fused/aio_submit.c", "fused/aio_text.c",
 	};
-	char path[PATH_MAX], line[PATH_MAX + 64], file[] =
-		"/var/tmp/evfdfs-ev-XXXXXX";
+	char path[PATH_MAX], line[PATH_MAX + 64],
+		file[] = "/var/tmp/evfdfs-ev-XXXXXX";
 	char seen[64][32], named[64][32];
 	size_t len = 0, nseen = 0, nnamed = 0, i;
 	pid_t child;
@@ -605,8 +607,8 @@ INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 	cr_assert_eq(rename(path, evt_path(line, sizeof(line), m->dir, "ev2")),
 		     0);
 	cr_assert_eq(unlink(line), 0);
-	cr_assert(slurp_until(tr, buf, sizeof(buf), &len, " unlink ev2 "),
-		  "%s", buf);
+	cr_assert(slurp_until(tr, buf, sizeof(buf), &len, " unlink ev2 "), "%s",
+		  buf);
 	close(c);
 	unlink(file);
 
@@ -624,11 +626,11 @@ INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 		p = strchr(p, '\n');
 		p = p ? p + 1 : "";
 	}
-	cr_assert_geq(nseen, 19u, "only %zu kinds of events driven:\n%s",
-		      nseen, buf);
+	cr_assert_geq(nseen, 19u, "only %zu kinds of events driven:\n%s", nseen,
+		      buf);
 	for (i = 0; i < nseen; i++)
-		cr_expect(in_man(man, seen[i]), "event '%s' is not in evfdfs(7)",
-			  seen[i]);
+		cr_expect(in_man(man, seen[i]),
+			  "event '%s' is not in evfdfs(7)", seen[i]);
 
 	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
 		cr_assert_gt(integ_read_file(sources[i], src, sizeof(src)), 0,

@@ -301,13 +301,11 @@ INTEG_TEST(visibility, aio_contexts_are_their_openers, 60)
 			_exit(95);
 		if (strstr(status, theirs))
 			_exit(96);
-		snprintf(theirs, sizeof(theirs), "pid=%d nr=5",
-			 (int)getpid());
+		snprintf(theirs, sizeof(theirs), "pid=%d nr=5", (int)getpid());
 		trace[0] = '\0';
 		if (!read_until(tfd, trace, sizeof(trace), theirs))
 			_exit(97);
-		snprintf(theirs, sizeof(theirs), "pid=%d nr=3",
-			 (int)getppid());
+		snprintf(theirs, sizeof(theirs), "pid=%d nr=3", (int)getppid());
 		if (strstr(trace, theirs))
 			_exit(98);
 		if (write(c2p[1], "d", 1) != 1 || read(p2c[0], &c, 1) != 1)
