@@ -150,13 +150,14 @@ struct areq {
 	bool sub_fault; /* EVFDFS_WIRE_SUB_BUF_FAULT */
 	/* worker hand-off; written by the worker, read after it is back */
 	enum wop wop;
-	int wres;	    /* 0 / -errno; 1 = not attempted */
-	char *path;	    /* W_OPEN */
-	int oflags;	    /* W_OPEN */
-	size_t rec_end;	    /* offset just past this request's record */
-	bool counter_data;  /* aio.txt: print the data as a counter value */
-	uint64_t seq;	    /* aio.txt: the default tag it took, or 0 */
-	bool submit_traced; /* its aio-submit line is out */
+	int wres;	   /* 0 / -errno; 1 = not attempted */
+	char *path;	   /* W_OPEN */
+	int oflags;	   /* W_OPEN */
+	size_t rec_end;	   /* offset just past this request's record */
+	bool counter_data; /* aio.txt: print the data as a counter value */
+	uint64_t seq;	   /* aio.txt: the default tag it took, or 0 */
+	/* trace: its aio-submit line is out */
+	bool submit_traced;
 };
 
 /* A completion waiting to be read. */

@@ -251,16 +251,19 @@ struct evfdfs {
 	struct waitq trace_wq;		/* parked trace reads */
 	struct list_head trace_subs;
 	uint64_t trace_seq;
-	uint64_t trace_formatted;   /* events formatted for some reader */
-	uint64_t trace_bytes;	    /* and their bytes */
-	struct timespec trace_last; /* CLOCK_MONOTONIC of the last one */
-	size_t trace_held;	    /* bytes the readers' buffers hold */
-	unsigned int trace_nsubs;
-	bool trace_refusing; /* an open was refused: logged once */
-	char *mountpoint;    /* absolute: the AIO side tells our files apart */
-	struct aiod *aio;    /* NULL until aiod_init() */
-	int epfd;	     /* the event loop */
+	char *mountpoint; /* absolute: the AIO side tells our files apart */
+	struct aiod *aio; /* NULL until aiod_init() */
+	int epfd;	  /* the event loop */
 	bool exiting;
+
+	/* trace.c: events formatted for some reader, their bytes, the time
+	 * of the last (CLOCK_MONOTONIC); bytes the readers' buffers hold;
+	 * an open was refused (logged once) */
+	uint64_t trace_formatted, trace_bytes;
+	struct timespec trace_last;
+	size_t trace_held;
+	unsigned int trace_nsubs;
+	bool trace_refusing;
 };
 
 static inline struct evfdfs *evfdfs_from_req(fuse_req_t req)
