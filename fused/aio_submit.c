@@ -209,6 +209,7 @@ static void self_read_wake(struct watcher *wt, unsigned int key)
 		return;
 	cnode_unwatch(&a->wt);
 	a->watching = false;
+	TRACE_CN(a->file.cn, "wake", a->pid, " op=aio-read");
 	self_read(a);
 }
 

@@ -249,7 +249,7 @@ struct evfdfs {
 	unsigned int nbuckets;
 	struct list_head handles_other; /* status, trace, aio handles */
 	struct waitq trace_wq;		/* parked trace reads */
-	struct list_head trace_subs;
+	struct list_head trace_subs;	/* readers, by credentials (trace.c) */
 	uint64_t trace_seq;
 	char *mountpoint; /* absolute: the AIO side tells our files apart */
 	struct aiod *aio; /* NULL until aiod_init() */

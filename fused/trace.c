@@ -18,6 +18,12 @@
  * the room in its buffer: an event that no subscriber may see, or that
  * every subscriber allowed to see it would have to drop, is never
  * formatted (fs->trace_formatted counts those that were; status shows it).
+ * Subscribers are grouped by their reader's credentials (a class): the
+ * permission is checked once per class, and a subscriber whose buffer is
+ * full leaves its class's list of active ones; what it drops meanwhile is
+ * counted, when it reads again, from its class's count of the events it
+ * may see.  So idle readers, however many, cost an event one check per
+ * reading user, not one each.
  *
  * Memory: a subscriber's buffer is allocated on its first event and grows
  * by doubling up to -o trace_buf; the buffers of all subscribers together
@@ -53,17 +59,29 @@
 #define TRACE_LINE_MAX 512
 #define TRACE_NOTE_MAX 64
 
-struct trace_sub {
+/* The subscribers of one reader's credentials. */
+struct trace_class {
 	struct list_head link; /* fs->trace_subs */
+	struct cred reader;
+	struct list_head active; /* subscribers that may take a line */
+	struct list_head full;	 /* subscribers that drop everything */
+	unsigned int nsubs;
+	uint64_t seen; /* events this class may see */
+	bool got;      /* trace_emit(): this event is for this class */
+};
+
+struct trace_sub {
+	struct list_head link; /* cls->active or cls->full */
+	struct trace_class *cls;
 	struct handle *h;
-	struct cred reader; /* who opened it */
-	char *buf;	    /* ring of cap bytes, or NULL */
+	char *buf; /* ring of cap bytes, or NULL */
 	size_t cap, head, len;
 	size_t held;	   /* counted in fs->trace_held: max(cap, MIN) */
 	uint64_t dropped;  /* events lost since the last note */
 	uint64_t drop_seq; /* the first of them */
-	bool got;	   /* trace_emit(): this event is for this reader */
-	bool room;	   /* trace_emit(): a line may fit */
+	uint64_t full_at;  /* on cls->full: cls->seen when it got there */
+	bool is_full;
+	bool got; /* trace_emit(): this event went into its buffer */
 };
 
 bool trace_on(const struct evfdfs *fs)
@@ -98,26 +116,40 @@ static size_t ring_get(struct trace_sub *s, char *p, size_t n)
 }
 
 /*
- * Make room for @n more bytes: grow the ring (doubling, up to trace_buf)
- * if the daemon-wide cap allows.  Returns whether they fit.
+ * The capacity @s needs for @n more bytes: its own if they fit, a doubled
+ * one (up to trace_buf) if the daemon-wide cap allows, else 0.
  */
-static bool sub_room(struct evfdfs *fs, struct trace_sub *s, size_t n)
+static size_t sub_cap_for(const struct evfdfs *fs, const struct trace_sub *s,
+			  size_t n)
 {
 	size_t want = s->len + n, cap = s->cap ? s->cap : TRACE_RING_MIN;
 	size_t held;
-	char *nb;
 
 	if (want <= s->cap)
-		return true;
+		return s->cap;
 	if (want > fs->opts.trace_buf)
-		return false;
+		return 0;
 	while (cap < want)
 		cap *= 2;
 	if (cap > fs->opts.trace_buf)
 		cap = fs->opts.trace_buf;
 	held = cap > TRACE_RING_MIN ? cap : TRACE_RING_MIN;
 	if (fs->trace_held - s->held + held > fs->opts.trace_max)
+		return 0;
+	return cap;
+}
+
+/* Make room for @n more bytes, growing the ring.  Returns whether they fit. */
+static bool sub_room(struct evfdfs *fs, struct trace_sub *s, size_t n)
+{
+	size_t cap = sub_cap_for(fs, s, n), held;
+	char *nb;
+
+	if (!cap)
 		return false;
+	if (cap == s->cap)
+		return true;
+	held = cap > TRACE_RING_MIN ? cap : TRACE_RING_MIN;
 	nb = malloc(cap);
 	if (!nb)
 		return false;
@@ -175,12 +207,37 @@ static void sub_drop(struct trace_sub *s, uint64_t seq)
 static void sub_append(struct evfdfs *fs, struct trace_sub *s, const char *line,
 		       size_t n, uint64_t seq)
 {
-	if (!sub_note_dropped(fs, s) || !sub_room(fs, s, n)) {
+	s->got = sub_note_dropped(fs, s) && sub_room(fs, s, n);
+	if (s->got)
+		ring_put(s, line, n);
+	else
 		sub_drop(s, seq);
-		s->got = false;
+}
+
+/*
+ * @s has no room for event @seq, which its class has just counted: it
+ * leaves the active list and drops all its class sees until it reads.
+ */
+static void sub_set_full(struct trace_sub *s, uint64_t seq)
+{
+	if (!s->dropped)
+		s->drop_seq = seq;
+	s->full_at = s->cls->seen - 1;
+	s->is_full = true;
+	s->got = false;
+	list_del_init(&s->link);
+	list_add_tail(&s->link, &s->cls->full);
+}
+
+/* A full subscriber about to read: count what it missed; active again. */
+static void sub_wake_full(struct trace_sub *s)
+{
+	if (!s->is_full)
 		return;
-	}
-	ring_put(s, line, n);
+	s->dropped += s->cls->seen - s->full_at;
+	s->is_full = false;
+	list_del_init(&s->link);
+	list_add_tail(&s->link, &s->cls->active);
 }
 
 static int trace_try(struct waiter *w)
@@ -194,6 +251,7 @@ static int trace_try(struct waiter *w)
 	 * A reader that drained the buffer learns of a gap now, not at the
 	 * next event, which may never come.
 	 */
+	sub_wake_full(s);
 	sub_note_dropped(fs, s);
 	if (s->len == 0)
 		return -EAGAIN;
@@ -210,56 +268,64 @@ static int trace_try(struct waiter *w)
 	return 0;
 }
 
-/*
- * Which subscribers may see an event about @about, and which of them have
- * room for a line.  Returns the number allowed to see it; *room, how many
- * of those could take it.
- */
-static unsigned int trace_audience(struct evfdfs *fs, struct perm about,
-				   unsigned int *room)
+/* Can @s take one more line (and a note) within its limits? */
+static bool sub_may_take(const struct evfdfs *fs, const struct trace_sub *s)
 {
-	struct list_head *pos;
-	unsigned int n = 0;
+	return sub_cap_for(fs, s, TRACE_NOTE_MAX + TRACE_LINE_MAX) != 0;
+}
 
-	*room = 0;
+/*
+ * Count the event for the classes that may see it and move the readers
+ * that could not keep it to their class's full list.  Returns 0 when no
+ * class may see it, 1 when only full readers could, 2 when some reader
+ * will take it.
+ */
+static int trace_audience(struct evfdfs *fs, struct perm about, uint64_t *seq)
+{
+	struct list_head *pos, *sp, *tmp;
+	bool any = false, room = false;
+
 	list_for_each (pos, &fs->trace_subs) {
-		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+		struct trace_class *c =
+			list_entry(pos, struct trace_class, link);
 
-		s->got = cred_may(&s->reader, about, MAY_READ);
-		if (!s->got)
-			continue;
-		n++;
-		s->room = s->len + TRACE_NOTE_MAX + TRACE_LINE_MAX <=
-			  fs->opts.trace_buf;
-		*room += s->room;
+		c->got = cred_may(&c->reader, about, MAY_READ);
+		any |= c->got;
 	}
-	return n;
+	if (!any)
+		return 0;
+	*seq = ++fs->trace_seq;
+	list_for_each (pos, &fs->trace_subs) {
+		struct trace_class *c =
+			list_entry(pos, struct trace_class, link);
+
+		if (!c->got)
+			continue;
+		c->seen++;
+		list_for_each_safe (sp, tmp, &c->active) {
+			struct trace_sub *s =
+				list_entry(sp, struct trace_sub, link);
+
+			if (sub_may_take(fs, s))
+				room = true;
+			else
+				sub_set_full(s, *seq);
+		}
+	}
+	return room ? 2 : 1;
 }
 
 void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 {
 	char line[TRACE_LINE_MAX];
-	struct list_head *pos;
+	struct list_head *pos, *sp;
 	struct timespec now;
-	unsigned int room;
-	uint64_t seq;
+	uint64_t seq = 0;
 	va_list ap;
 	int n, m;
 
-	if (!trace_on(fs) || !trace_audience(fs, about, &room))
-		return;
-	seq = ++fs->trace_seq;
-	if (!room) {
-		/* Every reader that may see it is full: count, format nothing. */
-		list_for_each (pos, &fs->trace_subs) {
-			struct trace_sub *s =
-				list_entry(pos, struct trace_sub, link);
-
-			if (s->got)
-				sub_drop(s, seq);
-		}
-		return;
-	}
+	if (!trace_on(fs) || trace_audience(fs, about, &seq) < 2)
+		return; /* nobody may see it, or nobody can keep it */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	fs->trace_last = now;
 	now.tv_sec -= fs->start.tv_sec;
@@ -282,24 +348,72 @@ void trace_emit(struct evfdfs *fs, struct perm about, const char *fmt, ...)
 	fs->trace_bytes += (uint64_t)n;
 
 	list_for_each (pos, &fs->trace_subs) {
-		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+		struct trace_class *c =
+			list_entry(pos, struct trace_class, link);
 
-		if (!s->got)
-			continue;
-		if (s->room) {
-			sub_append(fs, s, line, (size_t)n, seq);
-		} else {
-			sub_drop(s, seq);
-			s->got = false;
-		}
+		if (c->got)
+			list_for_each (sp, &c->active)
+				sub_append(
+					fs,
+					list_entry(sp, struct trace_sub, link),
+					line, (size_t)n, seq);
 	}
 	waitq_run(&fs->trace_wq);
 	list_for_each (pos, &fs->trace_subs) {
-		struct trace_sub *s = list_entry(pos, struct trace_sub, link);
+		struct trace_class *c =
+			list_entry(pos, struct trace_class, link);
 
-		if (s->got)
-			handle_notify(s->h, POLLIN);
+		if (!c->got)
+			continue;
+		list_for_each (sp, &c->active) {
+			struct trace_sub *s =
+				list_entry(sp, struct trace_sub, link);
+
+			if (s->got)
+				handle_notify(s->h, POLLIN);
+		}
 	}
+}
+
+static bool cred_same(const struct cred *a, const struct cred *b)
+{
+	return a->uid == b->uid && a->gid == b->gid &&
+	       a->ngroups == b->ngroups &&
+	       (!a->ngroups ||
+		!memcmp(a->groups, b->groups,
+			(size_t)a->ngroups * sizeof(*a->groups)));
+}
+
+/* The class of @reader's credentials, made if new (taking its groups). */
+static struct trace_class *class_get(struct evfdfs *fs, struct cred *reader)
+{
+	struct list_head *pos;
+	struct trace_class *c;
+
+	list_for_each (pos, &fs->trace_subs) {
+		c = list_entry(pos, struct trace_class, link);
+		if (cred_same(&c->reader, reader))
+			return c;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return NULL;
+	c->reader = *reader;
+	reader->groups = NULL;
+	reader->ngroups = 0;
+	list_init(&c->active);
+	list_init(&c->full);
+	list_add_tail(&c->link, &fs->trace_subs);
+	return c;
+}
+
+static void class_put(struct trace_class *c)
+{
+	if (--c->nsubs)
+		return;
+	list_del_init(&c->link);
+	cred_free(&c->reader);
+	free(c);
 }
 
 /*
@@ -325,15 +439,18 @@ int trace_open(struct evfdfs *fs, struct handle *h, struct cred *reader)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->reader = *reader;
-	reader->groups = NULL;
-	reader->ngroups = 0;
+	s->cls = class_get(fs, reader);
+	if (!s->cls) {
+		free(s);
+		return -ENOMEM;
+	}
+	s->cls->nsubs++;
+	list_add_tail(&s->link, &s->cls->active);
 	s->h = h;
 	s->held = TRACE_RING_MIN;
 	fs->trace_held += s->held;
 	fs->trace_nsubs++;
 	h->u.trace = s;
-	list_add_tail(&s->link, &fs->trace_subs);
 	return 0;
 }
 
@@ -344,7 +461,7 @@ void trace_release(struct handle *h)
 	h->fs->trace_held -= s->held;
 	h->fs->trace_nsubs--;
 	list_del_init(&s->link);
-	cred_free(&s->reader);
+	class_put(s->cls);
 	free(s->buf);
 	free(s);
 	h->u.trace = NULL;
@@ -371,7 +488,7 @@ unsigned int trace_poll(struct handle *h)
 {
 	struct trace_sub *s = h->u.trace;
 
-	return s->len || s->dropped ? POLLIN | POLLRDNORM : 0;
+	return s->len || s->dropped || s->is_full ? POLLIN | POLLRDNORM : 0;
 }
 
 /*
