@@ -23,6 +23,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "aio_lib.h"
 #include "integ.h"
 
 #define NOBODY 65534
@@ -144,6 +145,70 @@ INTEG_TEST(trace_story, sync_aio_completion_comes_after_its_submit, 60)
 	close(c);
 	close(tr);
 	unlink(file);
+	integ_unmount();
+}
+
+/*
+ * The same through `aio`, binary records: PREADs of a regular file go to a
+ * worker, whose io_submit completes them; aio_data is the key.
+ */
+INTEG_TEST(trace_story, binary_sync_completion_comes_after_its_submit, 60)
+{
+	struct evt_mount *m = integ_mount(NULL);
+	char file[] = "/var/tmp/evfdfs-story-XXXXXX", want[160], data[5][8];
+	static char buf[1 << 16];
+	const char *sub, *comp, *sig;
+	struct io_event ev[5];
+	struct iocb cb[5];
+	struct at_be b;
+	size_t len = 0;
+	long long id;
+	int tr, f, c, i;
+
+	tr = open_trace(m->dir, O_NONBLOCK);
+	cr_assert(tr >= 0);
+	f = mkstemp(file);
+	cr_assert(f >= 0);
+	cr_assert_eq(write(f, "hello\n", 6), 6);
+	c = evt_create_counter(m->dir, "bdone", 0, false, O_NONBLOCK);
+	id = integ_field(m->dir, "bdone", "id");
+	at_be_setup(&b, m->dir, 8);
+	for (i = 0; i < 5; i++) {
+		at_prep_pread(&cb[i], f, data[i], 6, 0);
+		at_set_resfd(&cb[i], c);
+		cb[i].aio_data = 1000 + (uint64_t)i;
+		cr_assert_eq(at_be_submit1(&b, &cb[i]), 1);
+	}
+	cr_assert_eq(at_be_getevents(&b, 5, 5, ev, INTEG_WAIT_MS), 5);
+	for (i = 0; i < 5; i++) {
+		snprintf(want, sizeof(want), " key=%d res=6\n", 1000 + i);
+		cr_assert(slurp_until(tr, buf, sizeof(buf), &len, want),
+			  "no completion of %d:\n%s", 1000 + i, buf);
+		snprintf(want, sizeof(want),
+			 " aio-submit aio:1 ctx=1 pid=%d op=pread key=%d "
+			 "res=0 resfd=%lld\n",
+			 (int)getpid(), 1000 + i, id);
+		sub = strstr(buf, want);
+		snprintf(want, sizeof(want),
+			 " aio-complete aio:1 ctx=1 pid=%d op=pread key=%d "
+			 "res=6\n",
+			 (int)getpid(), 1000 + i);
+		comp = strstr(buf, want);
+		cr_assert(sub && comp, "%d: no submit or completion:\n%s",
+			  1000 + i, buf);
+		cr_assert_lt(sub, comp, "%d completed before its submit:\n%s",
+			     1000 + i, buf);
+		snprintf(want, sizeof(want), " signal bdone id=%lld pid=%d ",
+			 id, (int)getpid());
+		sig = strstr(comp, want);
+		cr_assert(sig, "no signal after %d's completion:\n%s", 1000 + i,
+			  buf);
+	}
+	at_be_destroy(&b);
+	close(f);
+	unlink(file);
+	close(c);
+	close(tr);
 	integ_unmount();
 }
 
