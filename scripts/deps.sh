@@ -22,6 +22,8 @@ if [ "$what" = test ]; then
 	have_hdr criterion/criterion.h || missing+=(libcriterion-dev)
 	# evfdfs-trace2svg's tests check the SVG with xmllint
 	command -v xmllint >/dev/null 2>&1 || missing+=(libxml2-utils)
+	# ... and render it in headless Chromium (Debian's package)
+	[ -x /usr/bin/chromium ] || missing+=(chromium)
 fi
 
 [ ${#missing[@]} -eq 0 ] && exit 0
