@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Install what evfdfs needs, only if it is missing.
 #   scripts/deps.sh run    libfuse3, fuse3 (fusermount3), libaio, attr, pkg-config
-#   scripts/deps.sh test   the same, plus Criterion and xmllint (for make check)
+#   scripts/deps.sh test   the same, plus Criterion, xmllint and Chromium (make check)
 # Debian/Ubuntu (apt-get); as root it installs, otherwise it prints the
 # command to run.  Exits non-zero if something is still missing.
 set -u
