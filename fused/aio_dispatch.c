@@ -59,6 +59,7 @@ void areq_free(struct areq *a)
 {
 	struct aiod *ad = a->ctx->ad;
 
+	slow_unwait(a);
 	afile_put(&a->file);
 	if (a->rcn)
 		cnode_put(a->rcn);
@@ -321,6 +322,7 @@ static void pool_ready(struct loop_source *src, uint32_t events)
 {
 	struct aiod *ad = src->data;
 	struct sjob *job;
+	struct areq *a;
 	uint64_t v;
 
 	(void)events;
@@ -329,6 +331,8 @@ static void pool_ready(struct loop_source *src, uint32_t events)
 	}
 	while ((job = pool_pop_done(&ad->pool)))
 		job_worker_done(job);
+	while ((a = pool_pop_rdone(&ad->pool)))
+		slow_worker_done(a); /* aio_wait.c */
 }
 
 /**
@@ -416,6 +420,8 @@ int aiod_init(struct evfdfs *fs)
 	ad->ksrc.fd = -1;
 	ad->ready_fd = -1;
 	ad->pool.done_fd = -1;
+	ad->wait_epfd = -1;
+	ad->tsrc.fd = -1;
 	ad->next_ctx_id = 1;
 	list_init(&ad->ctxs);
 	list_init(&ad->dying);
@@ -454,6 +460,8 @@ int aiod_init(struct evfdfs *fs)
 	ret = loop_add(fs, &ad->ksrc, EPOLLIN);
 	if (!ret)
 		ret = loop_add(fs, &ad->wsrc, EPOLLIN);
+	if (!ret)
+		ret = wait_init(ad);
 	return ret;
 }
 
@@ -493,6 +501,7 @@ void aiod_fini(struct evfdfs *fs)
 {
 	struct aiod *ad = fs->aio;
 	struct sjob *job;
+	struct areq *a;
 	unsigned int i;
 
 	if (!ad)
@@ -515,12 +524,15 @@ void aiod_fini(struct evfdfs *fs)
 		free(job->own);
 		free(job);
 	}
+	while ((a = pool_pop_rdone(&ad->pool)))
+		a->at_worker = false; /* freed with its context below */
 	if (ad->kctx)
 		kaio_destroy(ad->kctx);
 	while (!list_empty(&ad->ctxs))
 		actx_destroy(list_entry(ad->ctxs.next, struct aiod_ctx, link));
 	while (!list_empty(&ad->dying))
 		actx_destroy(list_entry(ad->dying.next, struct aiod_ctx, link));
+	wait_fini(ad);
 	for (i = 0; i < ad->nsigq; i++)
 		close(ad->sigq[i]);
 	free(ad->sigq);
@@ -594,10 +606,12 @@ static struct areq *next_to_cancel(struct aiod_ctx *ctx)
 /**
  * aiod_release() - io_destroy (A17): the capacity goes back to the
  * daemon-wide pool at once (A12); pending POLLs are cancelled and complete
- * with res 0, signalling their RESFD; a stream transfer waiting for
- * readiness or a read of an empty counter completes with -EINTR (on Linux
- * it would hold its submitter inside io_submit, and end that way if the
- * submitter is killed); in-flight I/O is left to finish, with the context
+ * with res 0, signalling their RESFD; a stream or character device
+ * transfer waiting for readiness, or a read of an empty counter, completes
+ * with -EINTR (on Linux it would hold its submitter inside io_submit, and
+ * end that way if the submitter is killed), and a character device
+ * transfer asleep on a worker has that worker kicked (aio_wait.c), ending
+ * the same way; in-flight I/O is left to finish, with the context
  * kept on the dying list until its last completion, never blocking the
  * loop.
  */
@@ -647,6 +661,10 @@ void aiod_release(struct handle *h)
 		}
 		if (a->route == RT_SELF)
 			continue;
+		if (a->slow) {
+			slow_cancel(a); /* aio_wait.c */
+			continue;
+		}
 		if (a->kphase == KP_WAIT)
 			kaio_cancel(ad->kctx, &a->kpoll);
 		else if (a->op == IOCB_CMD_POLL)

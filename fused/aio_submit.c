@@ -172,7 +172,9 @@ struct areq *areq_new(struct sjob *job, const struct wire_sub *s)
 	a->obj = s->s.obj;
 	a->rfd = -1;
 	a->file.fd = -1;
+	a->wfd = -1;
 	a->wres = 1;
+	list_init(&a->wlink);
 	list_add_tail(&a->link, &ctx->reqs);
 	ctx->inflight++;
 	if (a->op < 9)
@@ -496,6 +498,10 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		a->route = (kind == AF_STREAM || kind == AF_EVENTFD)
 				   ? RT_LOOP
 				   : RT_WORKER;
+		if (slow_route(a, s)) {
+			a->slow = true; /* aio_wait.c */
+			a->route = RT_LOOP;
+		}
 	} else {
 		/* FSYNC, FDSYNC, POLL: the kernel checks the caller's fields
 		 * as they are (A35, A40); nothing is dereferenced. */
@@ -538,6 +544,8 @@ int areq_start(struct areq *a)
 			self_read(a);
 		return 0;
 	case RT_LOOP:
+		if (a->slow)
+			return slow_start(a);
 		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
 		return ret < 0 ? ret : 0;
 	case RT_WORKER:
@@ -548,7 +556,7 @@ int areq_start(struct areq *a)
 
 /* ---- completions of kernel requests --------------------------------- */
 
-static void finish_kernel(struct areq *a, int64_t res)
+void areq_finish_kernel(struct areq *a, int64_t res)
 {
 	if (a->holds_slot)
 		a->ctx->ad->kslots++;
@@ -556,7 +564,7 @@ static void finish_kernel(struct areq *a, int64_t res)
 	areq_complete(a, res);
 }
 
-static uint64_t write_left(const struct areq *a)
+uint64_t areq_write_left(const struct areq *a)
 {
 	uint64_t left = 0;
 	uint32_t i;
@@ -569,7 +577,7 @@ static uint64_t write_left(const struct areq *a)
 }
 
 /* Move the kernel iocb of a stream write past @n bytes written. */
-static void write_advance(struct areq *a, uint64_t n)
+void areq_write_advance(struct areq *a, uint64_t n)
 {
 	a->done += n;
 	if (!a->iov) {
@@ -606,15 +614,15 @@ static bool stream_retry(struct areq *a, int64_t res)
 
 	if (res != -EAGAIN &&
 	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
-	      (uint64_t)res < write_left(a)))
+	      (uint64_t)res < areq_write_left(a)))
 		return false;
 	fl = fcntl(a->file.fd, F_GETFL);
 	if (fl < 0 || (fl & O_NONBLOCK))
 		return false; /* the caller's own O_NONBLOCK: EAGAIN stands */
 	if (res > 0)
-		write_advance(a, (uint64_t)res);
+		areq_write_advance(a, (uint64_t)res);
 	if (a->cancelling) {
-		finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
+		areq_finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
 		return true;
 	}
 	memset(p, 0, sizeof(*p));
@@ -626,7 +634,7 @@ static bool stream_retry(struct areq *a, int64_t res)
 	p->aio_resfd = (uint32_t)ad->ksrc.fd;
 	a->kphase = KP_WAIT;
 	if (kaio_submit(ad->kctx, p) < 0)
-		finish_kernel(a, a->done ? (int64_t)a->done : res);
+		areq_finish_kernel(a, a->done ? (int64_t)a->done : res);
 	return true;
 }
 
@@ -635,22 +643,27 @@ void areq_kernel_done(struct areq *a, int64_t res)
 {
 	int ret;
 
+	if (a->slow) {
+		slow_kernel_done(a, res);
+		return;
+	}
 	if (a->kphase == KP_WAIT) {
 		if (a->cancelling) {
-			finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
+			areq_finish_kernel(a,
+					   a->done ? (int64_t)a->done : -EINTR);
 			return;
 		}
 		a->kphase = KP_IO;
 		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
 		if (ret < 0)
-			finish_kernel(a, a->done ? (int64_t)a->done : ret);
+			areq_finish_kernel(a, a->done ? (int64_t)a->done : ret);
 		return;
 	}
 	if (a->nowait_added && stream_retry(a, res))
 		return;
 	if (a->done)
 		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;
-	finish_kernel(a, res);
+	areq_finish_kernel(a, res);
 }
 
 /* ---- the binary form: one write, many records ------------------------ */
@@ -756,7 +769,8 @@ void job_dispatch(struct sjob *job)
 		job->run[i]->job = job;
 		job->run[i]->wres = 1;
 	}
-	job_fcache_drop(job); /* see struct sjob */
+	job_fcache_drop(job);	  /* see struct sjob */
+	job_watch_interrupt(job); /* aio_wait.c */
 	pool_push(&job->ctx->ad->pool, job);
 }
 

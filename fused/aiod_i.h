@@ -11,6 +11,8 @@
  *   aio_fd.c        the submitter's descriptors (pidfd_getfd, /proc)
  *   aio_cred.c      who a context acts as: its opener, taken at open
  *   aio_work.c      the worker pool for I/O that may block
+ *   aio_wait.c      transfers that may sleep in a device: readiness on
+ *                   the loop, the transfer on a worker that a kick ends
  *   aio_text.c      the text form, aio.txt
  *
  * Threads: everything runs on the event loop except aio_work.c's workers,
@@ -101,6 +103,13 @@ enum kphase {
 	KP_WAIT, /* a readiness POLL before retrying a stream transfer */
 };
 
+/* Where a job or a request is with respect to the pool. */
+enum wstate {
+	WS_LOOP,    /* with the loop */
+	WS_QUEUED,  /* on a queue, not taken */
+	WS_RUNNING, /* a worker has it */
+};
+
 /* What a worker does with a request. */
 enum wop {
 	W_SUBMIT, /* kaio_submit(a->kiocb) */
@@ -158,6 +167,18 @@ struct areq {
 	uint64_t seq;	   /* aio.txt: the default tag it took, or 0 */
 	/* trace: its aio-submit line is out */
 	bool submit_traced;
+	/*
+	 * A transfer that may sleep in its device (aio_wait.c): the loop
+	 * waits for readiness, a worker does the transfer alone.
+	 */
+	bool slow;		/* routed so */
+	bool at_worker;		/* loop: handed to the pool, not back */
+	bool kres_pending;	/* loop: its kernel event came meanwhile */
+	int64_t kres;		/* that event's res */
+	int wfd;		/* loop: our dup in ad->wait_epfd, or -1 */
+	struct list_head wlink; /* pool rqueued/rdone lists */
+	int wstate;		/* protected by pool lock: enum wstate */
+	bool wcancel;		/* protected by pool lock: do not start */
 };
 
 /* A completion waiting to be read. */
@@ -274,24 +295,42 @@ struct sjob {
 	/* aio.txt: the line being opened or submitted, and what it asks */
 	struct areq *cur;
 	struct wire_sub cur_sub;
-	char *scratch; /* cur_sub's strings and data */
+	char *scratch;	  /* cur_sub's strings and data */
+	bool intr_func;	  /* the FUSE interrupt callback is registered */
+	int wstate;	  /* protected by pool lock: enum wstate */
+	bool interrupted; /* protected by pool lock: FUSE INTERRUPT came */
+};
+
+struct aio_pool;
+
+/* One worker thread. */
+struct aio_worker {
+	pthread_t thread;
+	struct aio_pool *p;
+	void *cur; /* protected by lock: the job or request whose system
+		    * call a kick (SIGUSR1) may interrupt, or NULL */
+	bool kick; /* protected by lock: a kick was sent for cur */
 };
 
 /*
  * The worker pool.  The loop hands a job over (queued), a worker does what
  * its run asks, hands it back (done) and writes done_fd, which the loop
  * watches.  While a job is with a worker the loop does not touch it.
+ * Single requests (aio_wait.c's transfers) travel the same way on rqueued
+ * and rdone.
  */
 struct aio_pool {
-	pthread_t *threads;
+	struct aio_worker *workers;
 	unsigned int nthreads;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	struct list_head queued; /* protected by lock */
-	struct list_head done;	 /* protected by lock */
-	bool stop;		 /* protected by lock */
-	void *kctx;		 /* read-only after aiod_init() */
-	int done_fd;		 /* eventfd; written by workers, read by loop */
+	struct list_head queued;  /* protected by lock */
+	struct list_head done;	  /* protected by lock */
+	struct list_head rqueued; /* protected by lock */
+	struct list_head rdone;	  /* protected by lock */
+	bool stop;		  /* protected by lock */
+	void *kctx;		  /* read-only after aiod_init() */
+	int done_fd; /* eventfd; written by workers, read by loop */
 	bool started;
 };
 
@@ -318,6 +357,11 @@ struct aiod {
 	char *rbuf;    /* replies to reads of events (read_binary()) */
 	size_t rbuf_size;
 	struct aio_pool pool;
+	/* aio_wait.c */
+	int wait_epfd;		 /* readiness of slow transfers' files */
+	struct loop_source esrc; /* wait_epfd in the loop */
+	struct loop_source tsrc; /* timerfd: kicks sent again until heard */
+	bool kick_timer;	 /* tsrc is armed */
 };
 
 /* aio_dispatch.c */
@@ -355,6 +399,9 @@ void job_trace(const struct sjob *job, uint16_t op, const char *key, int res);
 const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX]);
 void areq_trace_submit(struct areq *a, int res);
 void areq_kernel_done(struct areq *a, int64_t res);
+void areq_finish_kernel(struct areq *a, int64_t res);
+uint64_t areq_write_left(const struct areq *a);
+void areq_write_advance(struct areq *a, uint64_t n);
 
 /* aio_fd.c */
 int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
@@ -380,6 +427,23 @@ int pool_start(struct aio_pool *p, unsigned int n, void *kctx);
 void pool_stop(struct aio_pool *p);
 void pool_push(struct aio_pool *p, struct sjob *job);
 struct sjob *pool_pop_done(struct aio_pool *p);
+void pool_push_req(struct aio_pool *p, struct areq *a);
+struct areq *pool_pop_rdone(struct aio_pool *p);
+bool pool_interrupt_job(struct aio_pool *p, struct sjob *job);
+bool pool_cancel_req(struct aio_pool *p, struct areq *a);
+unsigned int pool_rekick(struct aio_pool *p);
+
+/* aio_wait.c */
+int wait_init(struct aiod *ad);
+void wait_fini(struct aiod *ad);
+bool slow_route(const struct areq *a, const struct wire_sub *s);
+int slow_start(struct areq *a);
+void slow_kernel_done(struct areq *a, int64_t res);
+void slow_worker_done(struct areq *a);
+void slow_cancel(struct areq *a);
+void slow_unwait(struct areq *a);
+void kick_timer_arm(struct aiod *ad);
+void job_watch_interrupt(struct sjob *job);
 
 /* aio_text.c */
 void text_step(struct sjob *job);

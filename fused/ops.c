@@ -101,6 +101,21 @@ static double fixed_timeout(fuse_ino_t ino)
 	return ino == INO_TRACE ? 0.0 : FIXED_TIMEOUT;
 }
 
+/*
+ * The control files open with FOPEN_PARALLEL_DIRECT_WRITES (AIO_OPEN_FLAGS):
+ * every open of `aio` (or `aio.txt`), every context, is the same inode, and
+ * without the flag a write that the daemon had not answered yet kept every
+ * other process's write to any context in state D in fuse_file_write_iter
+ * (seen in /proc/PID/stack), SIGKILL or not.  The kernel takes the lock
+ * shared only for a write that does not reach past the size: a write(2)
+ * carries at most MAX_RW_COUNT bytes (INT_MAX rounded down to a page), at
+ * position 0 (stream), so that is the size.  O_APPEND writes and an O_TRUNC
+ * open (`echo ... > aio.txt`) still take the lock exclusively and wait for
+ * the writes in progress, which the daemon answers without waiting on any
+ * device (aio_wait.c).
+ */
+#define AIO_FILE_SIZE 0x7ffff000
+
 static void fill_fixed_stat(struct evfdfs *fs, fuse_ino_t ino, mode_t mode,
 			    struct stat *st)
 {
@@ -116,6 +131,9 @@ static void fill_fixed_stat(struct evfdfs *fs, fuse_ino_t ino, mode_t mode,
 	st->st_atim = st->st_mtim = st->st_ctim = fs->start_real;
 	if (ino == INO_TRACE)
 		fill_trace_stat(fs, st);
+	/* See AIO_OPEN_FLAGS: no write(2) may reach past the size. */
+	if (ino == INO_AIO || ino == INO_AIOTXT)
+		st->st_size = AIO_FILE_SIZE;
 }
 
 static void fill_counter_stat(const struct cnode *cn, bool text,
@@ -604,6 +622,8 @@ static int reply_open(fuse_req_t req, struct handle *h, uint32_t open_flags)
  */
 #define COUNTER_OPEN_FLAGS (STREAM_FLAGS | FOPEN_PARALLEL_DIRECT_WRITES)
 
+#define AIO_OPEN_FLAGS (STREAM_FLAGS | FOPEN_PARALLEL_DIRECT_WRITES)
+
 /**
  * op_open - Valid replies: fuse_reply_buf (fuse_open_out), fuse_reply_err
  * (EISDIR, ENOENT, ENOMEM, and what aiod_open() returns).
@@ -661,6 +681,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		}
 		ret = aiod_open(req, h, ino == INO_AIOTXT);
 		list_add_tail(&h->link, &fs->handles_other);
+		open_flags = AIO_OPEN_FLAGS;
 		break;
 	default:
 		cn = fs_lookup_ino(fs, ino, &text);

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Transfers that may sleep in a device, and the kicks that end a worker's
+ * sleep.  Nothing that one caller asks for may hold a FUSE request, a
+ * worker or the control file's inode lock for an unbounded time: waits go
+ * to readiness, not threads.
+ *
+ * Pipes, FIFOs, sockets and eventfds take RWF_NOWAIT (FMODE_NOWAIT), so
+ * aio_submit.c retries them after a kernel POLL.  A character device
+ * mostly does not: on Linux 6.18 /dev/null, /dev/zero, /dev/random,
+ * /dev/urandom and /dev/net/tun do, ttys (pty master and slave, ptmx),
+ * /dev/full, /dev/kmsg and /dev/fuse answer EOPNOTSUPP (measured with
+ * io_submit of an RWF_NOWAIT read and write).  A tty cannot be waited for
+ * with a kernel POLL either: n_tty_poll() waits on two queues, which
+ * fs/aio.c's aio_poll_queue_proc() refuses (EINVAL).  And a blocking read
+ * of a tty through kernel AIO runs inside io_submit() and sleeps there
+ * (drivers/tty/n_tty.c, interruptibly).  So a transfer of a character
+ * device (a "slow" request) goes:
+ *
+ *   1. probe, on the loop: the same iocb as PREADV/PWRITEV of one iovec
+ *      at a kernel address.  io_submit applies every check that comes
+ *      before the data (fs/aio.c: aio_prep_rw(), FMODE_READ/WRITE,
+ *      read_iter/write_iter) and stops at the iovec with EFAULT: any
+ *      other errno is the one io_submit would give the caller (A21).
+ *   2. wait, on the loop: a duplicate of the file in wait_epfd (an epoll
+ *      set inside the loop's), EPOLLIN or EPOLLOUT, one-shot.  No thread.
+ *      The write(2) to the control file is answered now.  A file that
+ *      cannot be polled (EPERM) goes straight to 3.
+ *   3. transfer, on a worker: io_submit of the iocb alone.  The data is
+ *      there, so it returns at once, unless another reader took it
+ *      first; then the worker sleeps until data comes or the context is
+ *      destroyed, which kicks it (aio_work.c): the read completes -EINTR.
+ *   4. a short write waits again (2) for the rest, as a blocking write
+ *      would have gone on.
+ *
+ * What Linux does instead: io_submit() sleeps in the device until the
+ * transfer is done (or the submitter gets a signal: -EINTR in the event).
+ *
+ * Kicks are sent again every KICK_MS while a kicked worker is not back
+ * (a kick may land just before the system call it was meant for).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include "aiod_i.h"
+#include "kaio.h"
+
+#define KICK_MS 20
+
+static bool slow_is_read(const struct areq *a)
+{
+	return a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV;
+}
+
+/*
+ * Should @a be a slow request?  A read or write of a character device
+ * that would block: not RWF_NOWAIT, not O_NONBLOCK, and not failing in
+ * io_submit before its data anyway (a bad offset, a buffer or iovec the
+ * daemon mirrors as a fault, too many segments), which a worker submits
+ * as before.
+ */
+bool slow_route(const struct areq *a, const struct wire_sub *s)
+{
+	if (a->file.kind != AF_CHR)
+		return false;
+	if (a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PWRITE &&
+	    a->op != IOCB_CMD_PREADV && a->op != IOCB_CMD_PWRITEV)
+		return false;
+	if ((a->rwf & WIRE_RWF_NOWAIT) || (a->file.flags & O_NONBLOCK))
+		return false;
+	if (wire_offset_bad(s) ||
+	    (s->s.flags &
+	     (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) ||
+	    (s->vectored && !s->have_segs))
+		return false;
+	return true;
+}
+
+void slow_unwait(struct areq *a)
+{
+	if (a->wfd < 0)
+		return;
+	epoll_ctl(a->ctx->ad->wait_epfd, EPOLL_CTL_DEL, a->wfd, NULL);
+	close(a->wfd);
+	a->wfd = -1;
+}
+
+static void slow_to_worker(struct areq *a)
+{
+	a->kphase = KP_IO;
+	a->at_worker = true;
+	pool_push_req(&a->ctx->ad->pool, a);
+}
+
+static void slow_finish(struct areq *a, int64_t res)
+{
+	if (a->done)
+		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;
+	areq_finish_kernel(a, res);
+}
+
+/*
+ * Step 2: wait for the file to be ready.  Returns 0, or -errno when it
+ * could not (the caller fails the request).
+ */
+static int slow_wait(struct areq *a)
+{
+	struct epoll_event ev = {
+		.events = (slow_is_read(a) ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT,
+		.data.ptr = a,
+	};
+	int fd = fcntl(a->file.fd, F_DUPFD_CLOEXEC, 3);
+	int err;
+
+	if (fd < 0) {
+		err = errno;
+		return err == EMFILE || err == ENFILE ? -EAGAIN : -err;
+	}
+	a->kphase = KP_WAIT;
+	if (epoll_ctl(a->ctx->ad->wait_epfd, EPOLL_CTL_ADD, fd, &ev)) {
+		err = errno;
+		close(fd);
+		if (err != EPERM)
+			return err == ENOMEM ? -EAGAIN : -err;
+		slow_to_worker(a); /* cannot be polled: always "ready" */
+		return 0;
+	}
+	a->wfd = fd;
+	return 0;
+}
+
+/* Steps 1 and 2.  Returns 0, or the errno io_submit would give. */
+int slow_start(struct areq *a)
+{
+	struct iocb probe = a->kiocb;
+	static const char marker;
+	int ret;
+
+	probe.aio_lio_opcode =
+		slow_is_read(a) ? IOCB_CMD_PREADV : IOCB_CMD_PWRITEV;
+	probe.aio_buf = AIOD_KADDR;
+	probe.aio_nbytes = 1;
+	probe.aio_data = (uintptr_t)&marker;
+	ret = kaio_submit(a->ctx->ad->kctx, &probe);
+	if (ret == 1) {
+		/* Cannot happen: an iovec at a kernel address faults. */
+		evfdfs_log("error", "aio: ctx %llu: a probe was accepted",
+			   (unsigned long long)a->ctx->id);
+		return -EIO;
+	}
+	if (ret != -EFAULT)
+		return ret;
+	return slow_wait(a);
+}
+
+/* The loop's wait_epfd is readable: serve one ready file at a time, so
+ * that no event refers to a request freed by an earlier one. */
+static void wait_ready(struct loop_source *src, uint32_t events)
+{
+	struct aiod *ad = src->data;
+	struct epoll_event ev;
+	struct areq *a;
+
+	(void)events;
+	while (epoll_wait(ad->wait_epfd, &ev, 1, 0) == 1) {
+		a = ev.data.ptr;
+		slow_unwait(a);
+		if (a->cancelling) {
+			slow_finish(a, -EINTR);
+			continue;
+		}
+		if (trace_on(ad->fs))
+			trace_emit(ad->fs, a->ctx->owner,
+				   "aio-ready ctx=%llu pid=%d op=%s",
+				   (unsigned long long)a->ctx->id, (int)a->pid,
+				   aiod_opname(a->op));
+		slow_to_worker(a);
+	}
+}
+
+/* The kernel's event for @a's transfer (steps 3, 4). */
+void slow_kernel_done(struct areq *a, int64_t res)
+{
+	int ret;
+
+	if (a->at_worker) {
+		/* reaped before the worker was back: see slow_worker_done() */
+		a->kres = res;
+		a->kres_pending = true;
+		return;
+	}
+	if (!slow_is_read(a) && res > 0 && (uint64_t)res < areq_write_left(a)) {
+		areq_write_advance(a, (uint64_t)res);
+		if (a->cancelling) {
+			slow_finish(a, 0);
+			return;
+		}
+		ret = slow_wait(a);
+		if (ret)
+			slow_finish(a, ret);
+		return;
+	}
+	slow_finish(a, res);
+}
+
+/* A worker is back with @a: refused by io_submit, or its event is due. */
+void slow_worker_done(struct areq *a)
+{
+	a->at_worker = false;
+	if (a->wres < 0) {
+		slow_finish(a, a->wres);
+		return;
+	}
+	if (a->kres_pending) {
+		a->kres_pending = false;
+		slow_kernel_done(a, a->kres);
+	}
+}
+
+/*
+ * @a's context is being destroyed (a->cancelling is set): a wait ends now
+ * with -EINTR (or the bytes a write had written); a transfer on a worker
+ * is kicked and ends the same way when the worker is back.
+ */
+void slow_cancel(struct areq *a)
+{
+	struct aiod *ad = a->ctx->ad;
+
+	if (a->wfd >= 0) {
+		slow_unwait(a);
+		slow_finish(a, -EINTR);
+		return;
+	}
+	if (a->at_worker && pool_cancel_req(&ad->pool, a))
+		kick_timer_arm(ad);
+}
+
+/* ---- kicks ---------------------------------------------------------- */
+
+static void kick_timer_set(struct aiod *ad, bool on)
+{
+	struct itimerspec its;
+
+	memset(&its, 0, sizeof(its));
+	if (on) {
+		its.it_value.tv_nsec = KICK_MS * 1000000L;
+		its.it_interval.tv_nsec = KICK_MS * 1000000L;
+	}
+	timerfd_settime(ad->tsrc.fd, 0, &its, NULL);
+	ad->kick_timer = on;
+}
+
+void kick_timer_arm(struct aiod *ad)
+{
+	if (!ad->kick_timer && ad->tsrc.fd >= 0)
+		kick_timer_set(ad, true);
+}
+
+static void kick_tick(struct loop_source *src, uint32_t events)
+{
+	struct aiod *ad = src->data;
+	uint64_t n;
+
+	(void)events;
+	if (read(src->fd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: nothing */
+	}
+	if (!pool_rekick(&ad->pool))
+		kick_timer_set(ad, false);
+}
+
+/*
+ * A write waiting for a worker (buffered I/O, an aio.txt open, a read of
+ * a file of another FUSE mount) got a FUSE INTERRUPT: its caller has a
+ * signal, perhaps SIGKILL, and the kernel waits for our answer.  The
+ * worker is kicked: what it was doing ends as the signal would have ended
+ * it in the submitter's io_submit, and the write is answered (the records
+ * accepted, or EINTR) when the worker is back.  Runs on the loop, maybe
+ * inside fuse_req_interrupt_func().
+ */
+static void job_interrupted(fuse_req_t req, void *data)
+{
+	struct sjob *job = data;
+	struct aiod *ad = job->ctx->ad;
+
+	(void)req;
+	if (trace_on(ad->fs))
+		trace_emit(ad->fs, job->ctx->owner,
+			   "interrupt aio ctx=%llu pid=%d",
+			   (unsigned long long)job->ctx->id, (int)job->pid);
+	if (pool_interrupt_job(&ad->pool, job))
+		kick_timer_arm(ad);
+}
+
+void job_watch_interrupt(struct sjob *job)
+{
+	if (job->intr_func)
+		return;
+	job->intr_func = true;
+	fuse_req_interrupt_func(job->req, job_interrupted, job);
+}
+
+/* ---- set-up --------------------------------------------------------- */
+
+int wait_init(struct aiod *ad)
+{
+	int ret;
+
+	ad->wait_epfd = epoll_create1(EPOLL_CLOEXEC);
+	ad->tsrc.fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (ad->wait_epfd < 0 || ad->tsrc.fd < 0)
+		return -errno;
+	ad->esrc.fd = ad->wait_epfd;
+	ad->esrc.ready = wait_ready;
+	ad->esrc.data = ad;
+	ad->tsrc.ready = kick_tick;
+	ad->tsrc.data = ad;
+	ret = loop_add(ad->fs, &ad->esrc, EPOLLIN);
+	if (!ret)
+		ret = loop_add(ad->fs, &ad->tsrc, EPOLLIN);
+	return ret;
+}
+
+void wait_fini(struct aiod *ad)
+{
+	if (ad->wait_epfd >= 0) {
+		loop_del(ad->fs, &ad->esrc);
+		close(ad->wait_epfd);
+	}
+	if (ad->tsrc.fd >= 0) {
+		loop_del(ad->fs, &ad->tsrc);
+		close(ad->tsrc.fd);
+	}
+	ad->wait_epfd = -1;
+	ad->tsrc.fd = -1;
+}
