@@ -498,6 +498,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		a->route = (kind == AF_STREAM || kind == AF_EVENTFD)
 				   ? RT_LOOP
 				   : RT_WORKER;
+		a->early_fail = slow_fails_early(s);
 		if (slow_route(a, s)) {
 			a->slow = true; /* aio_wait.c */
 			a->route = RT_LOOP;
@@ -547,6 +548,19 @@ int areq_start(struct areq *a)
 		if (a->slow)
 			return slow_start(a);
 		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+		if (ret == -EOPNOTSUPP && a->nowait_added) {
+			/* No FMODE_NOWAIT (a FIFO opened by name, on 6.18):
+			 * the caller did not ask for RWF_NOWAIT, so wait
+			 * for readiness as for a character device. */
+			a->nowait_added = false;
+			a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
+			if (a->early_fail) {
+				ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+				return ret < 0 ? ret : 0;
+			}
+			a->slow = true;
+			return slow_start(a);
+		}
 		return ret < 0 ? ret : 0;
 	case RT_WORKER:
 		break;

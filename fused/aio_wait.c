@@ -57,12 +57,22 @@ static bool slow_is_read(const struct areq *a)
 	return a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV;
 }
 
+/* Will io_submit fail this transfer before its data (a bad offset, a
+ * buffer or iovec the daemon mirrors as a fault, too many segments)? */
+bool slow_fails_early(const struct wire_sub *s)
+{
+	return wire_offset_bad(s) ||
+	       (s->s.flags &
+		(EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) ||
+	       (s->vectored && !s->have_segs);
+}
+
 /*
  * Should @a be a slow request?  A read or write of a character device
  * that would block: not RWF_NOWAIT, not O_NONBLOCK, and not failing in
- * io_submit before its data anyway (a bad offset, a buffer or iovec the
- * daemon mirrors as a fault, too many segments), which a worker submits
- * as before.
+ * io_submit before its data anyway (slow_fails_early()), which a worker
+ * submits as before.  A stream without FMODE_NOWAIT becomes one later
+ * (areq_start()).
  */
 bool slow_route(const struct areq *a, const struct wire_sub *s)
 {
@@ -73,12 +83,7 @@ bool slow_route(const struct areq *a, const struct wire_sub *s)
 		return false;
 	if ((a->rwf & WIRE_RWF_NOWAIT) || (a->file.flags & O_NONBLOCK))
 		return false;
-	if (wire_offset_bad(s) ||
-	    (s->s.flags &
-	     (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) ||
-	    (s->vectored && !s->have_segs))
-		return false;
-	return true;
+	return !slow_fails_early(s);
 }
 
 void slow_unwait(struct areq *a)

@@ -172,6 +172,7 @@ struct areq {
 	 * waits for readiness, a worker does the transfer alone.
 	 */
 	bool slow;		/* routed so */
+	bool early_fail;	/* io_submit fails it before its data */
 	bool at_worker;		/* loop: handed to the pool, not back */
 	bool kres_pending;	/* loop: its kernel event came meanwhile */
 	int64_t kres;		/* that event's res */
@@ -436,6 +437,7 @@ unsigned int pool_rekick(struct aio_pool *p);
 /* aio_wait.c */
 int wait_init(struct aiod *ad);
 void wait_fini(struct aiod *ad);
+bool slow_fails_early(const struct wire_sub *s);
 bool slow_route(const struct areq *a, const struct wire_sub *s);
 int slow_start(struct areq *a);
 void slow_kernel_done(struct areq *a, int64_t res);
