@@ -27,12 +27,18 @@
  *   kernel eventfd         -EAGAIN (or a short write) is retried after a
  *                          kernel POLL for readiness, so a "blocking"
  *                          transfer waits without holding any thread
+ *                          (a FIFO without FMODE_NOWAIT: as below)
+ *   character device       probed on the loop, then its readiness waited
+ *   read or write          for on the loop, then the transfer alone on a
+ *                          worker (aio_wait.c): a tty nobody types into
+ *                          holds no thread and no write(2)
  *   FSYNC, FDSYNC          submitted on the loop (the kernel queues them)
  *   POLL of a non-regular  submitted on the loop (vfs_poll never blocks)
  *   everything else        submitted by a worker thread: regular files
  *                          (buffered I/O is synchronous; POLL of a file
  *                          of another FUSE mount asks that daemon and
- *                          waits), block and character devices
+ *                          waits), block devices, O_NONBLOCK or
+ *                          RWF_NOWAIT character device transfers
  *   other anonymous files  (signalfd, timerfd, inotify...): POLL only;
  *                          a read here would act on the daemon's signals
  *                          or timers, not the caller's, so EINVAL
@@ -40,7 +46,8 @@
  * A write whose records go to a worker is answered when the worker is
  * back, so the submitter's write(2) returns after its buffered I/O, as
  * io_submit does (A23), and the records after a failing one are never
- * submitted (A21).  Synchronous completions are queued in submission order
+ * submitted (A21); if the write is interrupted (FUSE INTERRUPT) it is
+ * answered at once while queued, or its worker is kicked (aio_wait.c).  Synchronous completions are queued in submission order
  * (A54): the loop reaps the kernel's ring before it goes on.
  */
 #include <errno.h>
@@ -62,11 +69,6 @@ static bool op_is_rw(uint16_t op)
 {
 	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PWRITE ||
 	       op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
-}
-
-static bool op_is_read(uint16_t op)
-{
-	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
 }
 
 /*
@@ -576,108 +578,6 @@ void areq_finish_kernel(struct areq *a, int64_t res)
 		a->ctx->ad->kslots++;
 	a->holds_slot = false;
 	areq_complete(a, res);
-}
-
-uint64_t areq_write_left(const struct areq *a)
-{
-	uint64_t left = 0;
-	uint32_t i;
-
-	if (!a->iov)
-		return a->kiocb.aio_nbytes;
-	for (i = a->iov_skip; i < a->niov; i++)
-		left += a->iov[i].iov_len;
-	return left;
-}
-
-/* Move the kernel iocb of a stream write past @n bytes written. */
-void areq_write_advance(struct areq *a, uint64_t n)
-{
-	a->done += n;
-	if (!a->iov) {
-		a->kiocb.aio_buf += n;
-		a->kiocb.aio_nbytes -= n;
-		return;
-	}
-	while (n && a->iov_skip < a->niov) {
-		struct iovec *v = &a->iov[a->iov_skip];
-
-		if (n < v->iov_len) {
-			v->iov_base = (char *)v->iov_base + n;
-			v->iov_len -= n;
-			n = 0;
-		} else {
-			n -= v->iov_len;
-			a->iov_skip++;
-		}
-	}
-	a->kiocb.aio_buf = (uintptr_t)(a->iov + a->iov_skip);
-	a->kiocb.aio_nbytes = a->niov - a->iov_skip;
-}
-
-/*
- * A stream transfer that the daemon made non-blocking came back short of
- * what a blocking one would have done: wait for readiness with a kernel
- * POLL and try again.  Returns whether it is waiting again.
- */
-static bool stream_retry(struct areq *a, int64_t res)
-{
-	struct aiod *ad = a->ctx->ad;
-	struct iocb *p = &a->kpoll;
-	int fl;
-
-	if (res != -EAGAIN &&
-	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
-	      (uint64_t)res < areq_write_left(a)))
-		return false;
-	fl = fcntl(a->file.fd, F_GETFL);
-	if (fl < 0 || (fl & O_NONBLOCK))
-		return false; /* the caller's own O_NONBLOCK: EAGAIN stands */
-	if (res > 0)
-		areq_write_advance(a, (uint64_t)res);
-	if (a->cancelling) {
-		areq_finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
-		return true;
-	}
-	memset(p, 0, sizeof(*p));
-	p->aio_data = (uintptr_t)a;
-	p->aio_lio_opcode = IOCB_CMD_POLL;
-	p->aio_fildes = (uint32_t)a->file.fd;
-	p->aio_buf = op_is_read(a->op) ? POLLIN : POLLOUT;
-	p->aio_flags = IOCB_FLAG_RESFD;
-	p->aio_resfd = (uint32_t)ad->ksrc.fd;
-	a->kphase = KP_WAIT;
-	if (kaio_submit(ad->kctx, p) < 0)
-		areq_finish_kernel(a, a->done ? (int64_t)a->done : res);
-	return true;
-}
-
-/* An event of the daemon's kernel context for request @a. */
-void areq_kernel_done(struct areq *a, int64_t res)
-{
-	int ret;
-
-	if (a->slow) {
-		slow_kernel_done(a, res);
-		return;
-	}
-	if (a->kphase == KP_WAIT) {
-		if (a->cancelling) {
-			areq_finish_kernel(a,
-					   a->done ? (int64_t)a->done : -EINTR);
-			return;
-		}
-		a->kphase = KP_IO;
-		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
-		if (ret < 0)
-			areq_finish_kernel(a, a->done ? (int64_t)a->done : ret);
-		return;
-	}
-	if (a->nowait_added && stream_retry(a, res))
-		return;
-	if (a->done)
-		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;
-	areq_finish_kernel(a, res);
 }
 
 /* ---- the binary form: one write, many records ------------------------ */

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Transfers that may sleep in a device, and the kicks that end a worker's
+ * Transfers that may sleep: streams (RWF_NOWAIT, retried after a kernel
+ * POLL), character devices (below), and the kicks that end a worker's
  * sleep.  Nothing that one caller asks for may hold a FUSE request, a
  * worker or the control file's inode lock for an unbounded time: waits go
  * to readiness, not threads.
@@ -243,6 +244,110 @@ void slow_cancel(struct areq *a)
 	}
 	if (a->at_worker && pool_cancel_req(&ad->pool, a))
 		kick_timer_arm(ad);
+}
+
+/* ---- streams: RWF_NOWAIT and a kernel POLL ------------------------- */
+
+uint64_t areq_write_left(const struct areq *a)
+{
+	uint64_t left = 0;
+	uint32_t i;
+
+	if (!a->iov)
+		return a->kiocb.aio_nbytes;
+	for (i = a->iov_skip; i < a->niov; i++)
+		left += a->iov[i].iov_len;
+	return left;
+}
+
+/* Move the kernel iocb of a stream write past @n bytes written. */
+void areq_write_advance(struct areq *a, uint64_t n)
+{
+	a->done += n;
+	if (!a->iov) {
+		a->kiocb.aio_buf += n;
+		a->kiocb.aio_nbytes -= n;
+		return;
+	}
+	while (n && a->iov_skip < a->niov) {
+		struct iovec *v = &a->iov[a->iov_skip];
+
+		if (n < v->iov_len) {
+			v->iov_base = (char *)v->iov_base + n;
+			v->iov_len -= n;
+			n = 0;
+		} else {
+			n -= v->iov_len;
+			a->iov_skip++;
+		}
+	}
+	a->kiocb.aio_buf = (uintptr_t)(a->iov + a->iov_skip);
+	a->kiocb.aio_nbytes = a->niov - a->iov_skip;
+}
+
+/*
+ * A stream transfer that the daemon made non-blocking came back short of
+ * what a blocking one would have done: wait for readiness with a kernel
+ * POLL and try again.  Returns whether it is waiting again.
+ */
+static bool stream_retry(struct areq *a, int64_t res)
+{
+	struct aiod *ad = a->ctx->ad;
+	struct iocb *p = &a->kpoll;
+	int fl;
+
+	if (res != -EAGAIN &&
+	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
+	      (uint64_t)res < areq_write_left(a)))
+		return false;
+	fl = fcntl(a->file.fd, F_GETFL);
+	if (fl < 0 || (fl & O_NONBLOCK))
+		return false; /* the caller's own O_NONBLOCK: EAGAIN stands */
+	if (res > 0)
+		areq_write_advance(a, (uint64_t)res);
+	if (a->cancelling) {
+		areq_finish_kernel(a, a->done ? (int64_t)a->done : -EINTR);
+		return true;
+	}
+	memset(p, 0, sizeof(*p));
+	p->aio_data = (uintptr_t)a;
+	p->aio_lio_opcode = IOCB_CMD_POLL;
+	p->aio_fildes = (uint32_t)a->file.fd;
+	p->aio_buf = slow_is_read(a) ? POLLIN : POLLOUT;
+	p->aio_flags = IOCB_FLAG_RESFD;
+	p->aio_resfd = (uint32_t)ad->ksrc.fd;
+	a->kphase = KP_WAIT;
+	if (kaio_submit(ad->kctx, p) < 0)
+		areq_finish_kernel(a, a->done ? (int64_t)a->done : res);
+	return true;
+}
+
+/* An event of the daemon's kernel context for request @a. */
+void areq_kernel_done(struct areq *a, int64_t res)
+{
+	int ret;
+
+	if (a->slow) {
+		slow_kernel_done(a, res);
+		return;
+	}
+	if (a->kphase == KP_WAIT) {
+		if (a->cancelling) {
+			areq_finish_kernel(a,
+					   a->done ? (int64_t)a->done : -EINTR);
+			return;
+		}
+		a->kphase = KP_IO;
+		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+		if (ret < 0)
+			areq_finish_kernel(a, a->done ? (int64_t)a->done : ret);
+		return;
+	}
+	if (a->nowait_added && stream_retry(a, res))
+		return;
+	if (a->done)
+		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;
+	areq_finish_kernel(a, res);
 }
 
 /* ---- kicks ---------------------------------------------------------- */
