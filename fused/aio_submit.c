@@ -467,6 +467,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 	const struct iocb *ucb = &s->s.iocb;
 	struct iocb *k = &a->kiocb;
 	enum afile_kind kind = a->file.kind;
+	bool stream;
 	int ret;
 
 	a->rwf = (uint32_t)ucb->aio_rw_flags;
@@ -492,19 +493,17 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		if (ret)
 			return ret;
 		k->aio_rw_flags = ucb->aio_rw_flags;
-		if ((kind == AF_STREAM || kind == AF_EVENTFD) &&
-		    !(a->rwf & WIRE_RWF_NOWAIT)) {
+		/* A character device that would block is tried the way a
+		 * stream is; without FMODE_NOWAIT it goes to aio_wait.c's
+		 * slow path (areq_start()). */
+		stream = kind == AF_STREAM || kind == AF_EVENTFD ||
+			 slow_route(a, s);
+		if (stream && !(a->rwf & WIRE_RWF_NOWAIT)) {
 			k->aio_rw_flags |= WIRE_RWF_NOWAIT;
 			a->nowait_added = true;
 		}
-		a->route = (kind == AF_STREAM || kind == AF_EVENTFD)
-				   ? RT_LOOP
-				   : RT_WORKER;
+		a->route = stream ? RT_LOOP : RT_WORKER;
 		a->early_fail = slow_fails_early(s);
-		if (slow_route(a, s)) {
-			a->slow = true; /* aio_wait.c */
-			a->route = RT_LOOP;
-		}
 	} else {
 		/* FSYNC, FDSYNC, POLL: the kernel checks the caller's fields
 		 * as they are (A35, A40); nothing is dereferenced. */
@@ -551,9 +550,9 @@ int areq_start(struct areq *a)
 			return slow_start(a);
 		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
 		if (ret == -EOPNOTSUPP && a->nowait_added) {
-			/* No FMODE_NOWAIT (a FIFO opened by name, on 6.18):
-			 * the caller did not ask for RWF_NOWAIT, so wait
-			 * for readiness as for a character device. */
+			/* No FMODE_NOWAIT (a tty, a FIFO opened by name, on
+			 * 6.18): the caller did not ask for RWF_NOWAIT, so
+			 * wait for readiness without it (aio_wait.c). */
 			a->nowait_added = false;
 			a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
 			if (a->early_fail) {

@@ -16,15 +16,18 @@
  * fs/aio.c's aio_poll_queue_proc() refuses (EINVAL).  And a blocking read
  * of a tty through kernel AIO runs inside io_submit() and sleeps there
  * (drivers/tty/n_tty.c, interruptibly).  So a transfer of a character
- * device (a "slow" request) goes:
+ * device is first tried as a stream's is (RWF_NOWAIT on the loop: the
+ * devices above complete there, inside the write, as in io_submit); when
+ * that is EOPNOTSUPP, or a kernel POLL refuses the file, it becomes a
+ * "slow" request:
  *
  *   1. probe, on the loop: the same iocb as PREADV/PWRITEV of one iovec
  *      at a kernel address.  io_submit applies every check that comes
  *      before the data (fs/aio.c: aio_prep_rw(), FMODE_READ/WRITE,
  *      read_iter/write_iter) and stops at the iovec with EFAULT: any
  *      other errno is the one io_submit would give the caller (A21).
- *   2. wait, on the loop: a duplicate of the file in wait_epfd (an epoll
- *      set inside the loop's), EPOLLIN or EPOLLOUT, one-shot.  No thread.
+ *   2. wait, on the loop: the file in wait_epfd (an epoll set inside the
+ *      loop's), EPOLLIN or EPOLLOUT, one-shot.  No thread.
  *      The write(2) to the control file is answered now.  A file that
  *      cannot be polled (EPERM) goes straight to 3.
  *   3. transfer, on a worker: io_submit of the iocb alone.  The data is
@@ -92,8 +95,10 @@ void slow_unwait(struct areq *a)
 	if (a->wfd < 0)
 		return;
 	epoll_ctl(a->ctx->ad->wait_epfd, EPOLL_CTL_DEL, a->wfd, NULL);
-	close(a->wfd);
+	if (a->wfd_dup)
+		close(a->wfd);
 	a->wfd = -1;
+	a->wfd_dup = false;
 }
 
 static void slow_to_worker(struct areq *a)
@@ -120,24 +125,40 @@ static int slow_wait(struct areq *a)
 		.events = (slow_is_read(a) ? EPOLLIN : EPOLLOUT) | EPOLLONESHOT,
 		.data.ptr = a,
 	};
-	int fd = fcntl(a->file.fd, F_DUPFD_CLOEXEC, 3);
-	int err;
+	int epfd = a->ctx->ad->wait_epfd;
+	int fd = a->file.fd, err = 0;
 
-	if (fd < 0) {
-		err = errno;
-		return err == EMFILE || err == ENFILE ? -EAGAIN : -err;
-	}
 	a->kphase = KP_WAIT;
-	if (epoll_ctl(a->ctx->ad->wait_epfd, EPOLL_CTL_ADD, fd, &ev)) {
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0) {
+		a->wfd = fd; /* the request's own descriptor: not closed */
+		return 0;
+	}
+	/* Another request waits on the same descriptor (they share one
+	 * duplicate, struct afd), and epoll knows an entry by file and
+	 * number: this one gets a number of its own. */
+	if (errno == EEXIST) {
+		fd = fcntl(a->file.fd, F_DUPFD_CLOEXEC, 3);
+		if (fd < 0)
+			err = errno;
+		else if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) == 0)
+			err = 0;
+		else
+			err = errno;
+		if (fd >= 0 && err)
+			close(fd);
+		if (!err) {
+			a->wfd = fd;
+			a->wfd_dup = true;
+			return 0;
+		}
+	} else {
 		err = errno;
-		close(fd);
-		if (err != EPERM)
-			return err == ENOMEM ? -EAGAIN : -err;
+	}
+	if (err == EPERM) {
 		slow_to_worker(a); /* cannot be polled: always "ready" */
 		return 0;
 	}
-	a->wfd = fd;
-	return 0;
+	return err == ENOMEM || err == EMFILE || err == ENFILE ? -EAGAIN : -err;
 }
 
 /* Steps 1 and 2.  Returns 0, or the errno io_submit would give. */
@@ -294,7 +315,7 @@ static bool stream_retry(struct areq *a, int64_t res)
 {
 	struct aiod *ad = a->ctx->ad;
 	struct iocb *p = &a->kpoll;
-	int fl;
+	int fl, ret;
 
 	if (res != -EAGAIN &&
 	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
@@ -317,8 +338,16 @@ static bool stream_retry(struct areq *a, int64_t res)
 	p->aio_flags = IOCB_FLAG_RESFD;
 	p->aio_resfd = (uint32_t)ad->ksrc.fd;
 	a->kphase = KP_WAIT;
-	if (kaio_submit(ad->kctx, p) < 0)
-		areq_finish_kernel(a, a->done ? (int64_t)a->done : res);
+	if (kaio_submit(ad->kctx, p) == 1)
+		return true;
+	/* A kernel POLL refuses a file that waits on two queues (a tty,
+	 * for one): wait for it the slow way, without RWF_NOWAIT. */
+	a->nowait_added = false;
+	a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
+	a->slow = true;
+	ret = slow_wait(a);
+	if (ret)
+		areq_finish_kernel(a, a->done ? (int64_t)a->done : ret);
 	return true;
 }
 

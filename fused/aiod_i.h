@@ -176,7 +176,8 @@ struct areq {
 	bool at_worker;		/* loop: handed to the pool, not back */
 	bool kres_pending;	/* loop: its kernel event came meanwhile */
 	int64_t kres;		/* that event's res */
-	int wfd;		/* loop: our dup in ad->wait_epfd, or -1 */
+	int wfd;		/* loop: what is in ad->wait_epfd, or -1 */
+	bool wfd_dup;		/* loop: wfd is a duplicate of file.fd, ours */
 	struct list_head wlink; /* pool rqueued/rdone lists */
 	int wstate;		/* protected by pool lock: enum wstate */
 	bool wcancel;		/* protected by pool lock: do not start */
