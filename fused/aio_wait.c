@@ -201,11 +201,16 @@ static void wait_ready(struct loop_source *src, uint32_t events)
 			slow_finish(a, -EINTR);
 			continue;
 		}
-		if (trace_on(ad->fs))
+		if (trace_on(ad->fs)) {
+			char key[AREQ_KEY_MAX];
+
 			trace_emit(ad->fs, a->ctx->owner,
-				   "aio-ready ctx=%llu pid=%d op=%s",
+				   "aio-ready aio:%llu ctx=%llu pid=%d op=%s "
+				   "key=%s",
+				   (unsigned long long)a->ctx->id,
 				   (unsigned long long)a->ctx->id, (int)a->pid,
-				   aiod_opname(a->op));
+				   aiod_opname(a->op), areq_key(a, key));
+		}
 		slow_to_worker(a);
 	}
 }
@@ -430,7 +435,7 @@ static void job_interrupted(fuse_req_t req, void *data)
 	(void)req;
 	if (trace_on(ad->fs))
 		trace_emit(ad->fs, job->ctx->owner,
-			   "interrupt aio ctx=%llu pid=%d",
+			   "interrupt aio:%llu pid=%d op=aio-write",
 			   (unsigned long long)job->ctx->id, (int)job->pid);
 	if (pool_interrupt_job(&ad->pool, job))
 		kick_timer_arm(ad);

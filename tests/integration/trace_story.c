@@ -613,6 +613,7 @@ INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 		"fused/cnode.c",      "fused/ops.c",
 		"fused/waitq.c",      "fused/aio_dispatch.c",
 		"fused/aio_submit.c", "fused/aio_text.c",
+		"fused/aio_wait.c",
 	};
 	char path[PATH_MAX], line[PATH_MAX + 64],
 		file[] = "/var/tmp/evfdfs-ev-XXXXXX";
