@@ -47,6 +47,7 @@ struct target {
 	char path[PATH_MAX];	/* for aio.txt lines, or "" (a socket) */
 	char dir[64];		/* the FIFO's directory */
 	char unstick[PATH_MAX]; /* a counter to read at the end, or "" */
+	char file[64];		/* a regular file to unlink at the end */
 	int pipes[8];		/* the test's ends, closed at the end */
 	int npipes;
 };
@@ -79,6 +80,8 @@ static void wait_fini(void)
 	}
 	for (i = 0; i < tg.npipes; i++)
 		close(tg.pipes[i]);
+	if (tg.file[0])
+		unlink(tg.file);
 	integ_fini();
 	if (tg.kind == T_FIFO && tg.path[0]) {
 		unlink(tg.path);
@@ -86,6 +89,19 @@ static void wait_fini(void)
 	}
 	memset(&tg, 0, sizeof(tg));
 	tg.rfd = tg.wfd = -1;
+}
+
+/* A regular file of "abcd" that wait_fini() removes; its path. */
+static const char *abcd_file(void)
+{
+	int fd;
+
+	snprintf(tg.file, sizeof(tg.file), "/var/tmp/evfdfs-wait-XXXXXX");
+	fd = mkstemp(tg.file);
+	cr_assert(fd >= 0, "mkstemp: %s", strerror(errno));
+	cr_assert_eq(write(fd, "abcd", 4), 4);
+	close(fd);
+	return tg.file;
 }
 
 /* A pipe whose ends wait_fini() closes (the child closes its own). */
@@ -524,14 +540,10 @@ static void other_user(enum tkind kind, bool text)
 {
 	static const char *const argv[] = { "-o", "allow_other", NULL };
 	struct evt_mount *m = integ_mount(argv);
-	char file[] = "/var/tmp/evfdfs-wait-file-XXXXXX";
-	int out, in, st, ffd;
+	const char *file = abcd_file();
+	int out, in, st;
 	pid_t pid, root;
 
-	ffd = mkstemp(file);
-	cr_assert(ffd >= 0);
-	cr_assert_eq(write(ffd, "abcd", 4), 4);
-	close(ffd);
 	target_new(kind, NOBODY);
 	pid = spawn(m->dir, text, NULL, A_PAUSE, true, &out, &in);
 	cr_assert(wait_ctx(m->dir, pid, 1),
@@ -544,7 +556,6 @@ static void other_user(enum tkind kind, bool text)
 	cr_assert_eq(integ_reap(pid, &st, INTEG_WAIT_MS), 0,
 		     "the submitter did not die of SIGKILL");
 	cr_expect(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
-	unlink(file);
 }
 
 WAIT_TEST(pty_pread_text_by_one_user_leaves_other_users_writes_answered)
@@ -579,14 +590,10 @@ WAIT_TEST(two_pty_readers_one_line_close_ends_the_other)
 {
 	const char *mnt = evt_shared_mnt();
 	char name[64], path[PATH_MAX], line[512];
-	char file[] = "/var/tmp/evfdfs-wait-file-XXXXXX";
-	int o[2], i[2], st, ffd;
+	const char *file = abcd_file();
+	int o[2], i[2], st;
 	pid_t pid, root;
 
-	ffd = mkstemp(file);
-	cr_assert(ffd >= 0);
-	cr_assert_eq(write(ffd, "abcd", 4), 4);
-	close(ffd);
 	target_new(T_PTY, 0);
 	evt_unique(name, sizeof(name), "wait2");
 	close(evt_create_counter(mnt, name, 0, false, O_RDONLY));
@@ -627,7 +634,6 @@ WAIT_TEST(two_pty_readers_one_line_close_ends_the_other)
 	/* the workers are free: a regular file's read still completes */
 	root = root_writes(mnt, file);
 	expect_exit0(root, "a read of a regular file after");
-	unlink(file);
 	unlink(evt_path(path, sizeof(path), mnt, name));
 }
 
@@ -647,15 +653,12 @@ WAIT_TEST(sigkill_ends_a_write_queued_for_a_worker)
 	static const char *const argv[] = { "-o", "aio_workers=1", NULL };
 	const char *far = evt_shared_mnt();
 	struct evt_mount *m = integ_mount(argv);
-	char name[64], text[PATH_MAX], file[] = "/var/tmp/evfdfs-wait-XXXXXX";
+	const char *file = abcd_file();
+	char name[64], text[PATH_MAX];
 	uint64_t top = 0xfffffffffffffffeull;
-	int st, fd, ffd;
+	int st, fd;
 	pid_t first, second;
 
-	ffd = mkstemp(file);
-	cr_assert(ffd >= 0);
-	cr_assert_eq(write(ffd, "abcd", 4), 4);
-	close(ffd);
 	evt_unique(name, sizeof(name), "far");
 	close(evt_create_counter(far, name, top, false, 0));
 	evt_path(tg.unstick, sizeof(tg.unstick), far, name);
@@ -700,6 +703,5 @@ WAIT_TEST(sigkill_ends_a_write_queued_for_a_worker)
 	close(fd);
 	tg.unstick[0] = '\0';
 	expect_exit0(first, "the first writer");
-	unlink(file);
 	unlink(evt_path(text, sizeof(text), far, name));
 }
