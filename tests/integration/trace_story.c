@@ -579,7 +579,9 @@ static bool in_man(const char *man, const char *event)
 {
 	char pat[64];
 
-	snprintf(pat, sizeof(pat), "\n.B %s\n", event);
+	/* Event names are short words; a longer one is no entry. */
+	if (snprintf(pat, sizeof(pat), "\n.B %s\n", event) >= (int)sizeof(pat))
+		return false;
 	return strstr(man, pat) != NULL;
 }
 
