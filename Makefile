@@ -205,7 +205,7 @@ INSTALL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
 		$(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(PKGCONFIGDIR) \
-		$(DESTDIR)$(MOUNTHELPERDIR) $(DESTDIR)$(DOCDIR)/examples
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(B)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs
 	$(INSTALL_SUBST) -e 's|^installed_daemon=.*|installed_daemon=$(BINDIR)/evfdfs|' \
 		mount-helper.sh > $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
@@ -213,9 +213,17 @@ install: all
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/evfdfs-top.1 man/evfdfs-trace2svg.1 $(DESTDIR)$(MANDIR)/man1/
-	$(INSTALL_SUBST) scripts/mount.evfdfs.in > $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs
-	chmod 755 $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs
-	ln -sf mount.evfdfs $(DESTDIR)$(MOUNTHELPERDIR)/mount.fuse.evfdfs
+	@# A user's own prefix (PREFIX=$$HOME/.local) cannot reach /sbin: say so.
+	@if [ -z "$(DESTDIR)" ] && [ -d $(MOUNTHELPERDIR) ] && \
+	    [ ! -w $(MOUNTHELPERDIR) ]; then \
+		echo "make: $(MOUNTHELPERDIR) is not writable: mount.evfdfs not installed (mount -t evfdfs needs it; MOUNTHELPERDIR=DIR to choose)"; \
+	else \
+		echo "install mount.evfdfs mount.fuse.evfdfs -> $(DESTDIR)$(MOUNTHELPERDIR)"; \
+		install -d $(DESTDIR)$(MOUNTHELPERDIR) && \
+		$(INSTALL_SUBST) scripts/mount.evfdfs.in > $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs && \
+		chmod 755 $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs && \
+		ln -sf mount.evfdfs $(DESTDIR)$(MOUNTHELPERDIR)/mount.fuse.evfdfs; \
+	fi
 	$(if $(LIBS_OUT),install -m 755 $(B)/libevfdfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/)
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libevfdfs.so.$(MAJOR))
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
