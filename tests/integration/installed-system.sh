@@ -82,8 +82,9 @@ ldconfig -p | grep -q "libevfdfs.so.0 (.*) => /usr/local/lib/libevfdfs.so.0\$" |
 ok "make install as root runs ldconfig: libevfdfs.so.0 is in its cache"
 
 lib=/usr/local/lib
-[ -f $lib/libevfdfs.so.0.1.0 ] && [ ! -L $lib/libevfdfs.so.0.1.0 ] ||
+if [ ! -f $lib/libevfdfs.so.0.1.0 ] || [ -L $lib/libevfdfs.so.0.1.0 ]; then
 	fail "no file $lib/libevfdfs.so.0.1.0"
+fi
 [ "$(readlink $lib/libevfdfs.so.0)" = libevfdfs.so.0.1.0 ] || fail "libevfdfs.so.0 -> $(readlink $lib/libevfdfs.so.0)"
 [ "$(readlink $lib/libevfdfs.so)" = libevfdfs.so.0 ] || fail "libevfdfs.so -> $(readlink $lib/libevfdfs.so)"
 soname=$(objdump -p $lib/libevfdfs.so.0.1.0 | awk '$1 == "SONAME" { print $2 }')
@@ -123,7 +124,7 @@ int main(int argc, char **argv)
 	return 0;
 }
 EOF
-# shellcheck disable=SC2046 # pkg-config's words
+# shellcheck disable=SC2046,SC2086 # the words of pkg-config and EVFDFS_CC_SAN
 cc ${EVFDFS_CC_SAN:-} -o "$work/prog/use" "$work/prog/use.c" $(pkg-config --cflags --libs evfdfs) ||
 	fail "cc \$(pkg-config --cflags --libs evfdfs)"
 ok "a program builds with pkg-config's flags and no rpath"
@@ -147,7 +148,8 @@ cd / || exit 1
 out=$(EVFDFS_STATE_DIR="$work/state" EVFDFS_DEADLINE=20 evfdfs-mount-helper start "$work/m4" 2>&1) ||
 	fail "evfdfs-mount-helper start: $out"
 mounts="$mounts $work/m4"
-pid=$(daemon_of "$work/m4") && [ "$(readlink "/proc/$pid/exe")" = /usr/local/bin/evfdfs ] ||
+pid=$(daemon_of "$work/m4") || fail "no daemon serving $work/m4: $out"
+[ "$(readlink "/proc/$pid/exe")" = /usr/local/bin/evfdfs ] ||
 	fail "evfdfs-mount-helper did not run /usr/local/bin/evfdfs: $out"
 out=$(EVFDFS_STATE_DIR="$work/state" evfdfs-mount-helper stop "$work/m4" 2>&1) ||
 	fail "evfdfs-mount-helper stop: $out"
