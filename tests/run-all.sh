@@ -36,29 +36,54 @@ for s in "${suites[@]}"; do
 		"${EVFDFS_TEST_ARGS[@]+${EVFDFS_TEST_ARGS[@]}}" >"$log" 2>&1
 	rc=$?
 	# Criterion's TAP report: "ok - NAME  (TIME)", "ok - NAME  # SKIP WHY",
-	# "not ok - NAME WHY" followed by an indented block of messages.
+	# "not ok - NAME WHY" followed by an indented block of messages.  A
+	# failure whose block is empty gets the "[----]" lines that came just
+	# before its "[FAIL]" line in the verbose log instead.  "test was
+	# skipped" is a test left out by --filter (or disabled): not listed.
 	awk '
-		/^not ok - / {
-			sub(/^not ok - /, ""); print "FAIL " $0; inblock = 1; next
+		FNR == NR {
+			if ($0 ~ /^\[----\] / && $0 !~ /^\[----\] Criterion/) {
+				line = substr($0, 8); sub(/^ +/, "", line)
+				if (line != "") buf = buf "    " line "\n"
+				next
+			}
+			if ($0 ~ /^\[FAIL\] /) {
+				n = $0; sub(/^\[FAIL\] /, "", n); sub(/: .*/, "", n)
+				logmsg[n] = buf
+			}
+			buf = ""
+			next
 		}
+		function flush() {
+			if (cur != "" && !said) printf "%s", logmsg[cur]
+			cur = ""
+		}
+		/^not ok - / {
+			flush()
+			sub(/^not ok - /, ""); print "FAIL " $0
+			cur = $1; said = 0; inblock = 1; next
+		}
+		/^ok - .*# SKIP test was skipped$/ { flush(); inblock = 0; next }
 		/^ok - .*# SKIP/ {
+			flush()
 			name = $0; sub(/^ok - /, "", name); sub(/ *# SKIP.*/, "", name)
 			why = $0; sub(/.*# SKIP */, "", why)
 			print "SKIP " name ": " why; inblock = 0; next
 		}
-		/^(ok|#|TAP|1\.\.)/ { inblock = 0; next }
+		/^(ok|#|TAP|1\.\.)/ { flush(); inblock = 0; next }
 		inblock && !/^  (---|\.\.\.|assertions:|failures:)/ {
 			line = $0; sub(/^ */, "", line); sub(/ *\|\+$/, "", line)
 			if (line ~ /^- /) { loc = substr(line, 3); next }
-			if (line != "") print "    " loc (loc == "" ? "" : " ") line
+			if (line != "") { print "    " loc (loc == "" ? "" : " ") line; said = 1 }
 			loc = ""
 		}
-	' "$tap" | head -400
+		END { flush() }
+	' "$log" "$tap" | head -400
 	# Criterion's own warnings (a crash in a test's .init or .fini).
 	grep -E '^\[WARN\]|Warning!' "$log" | sed 's/^\[WARN\] */WARN /' | head -50
 	passing=$(grep -E '^ok - ' "$tap" | grep -vc '# SKIP')
 	failing=$(grep -c '^not ok - ' "$tap")
-	skipped=$(grep -c '^ok - .*# SKIP' "$tap")
+	skipped=$(grep '^ok - .*# SKIP' "$tap" | grep -vc '# SKIP test was skipped$')
 	syn=$(grep 'Synthesis:' "$log" | tail -1)
 	total_pass=$((total_pass + passing))
 	total_fail=$((total_fail + failing))
