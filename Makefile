@@ -259,7 +259,8 @@ uninstall:
 		$(DESTDIR)$(MANDIR)/man1/evfdfs-trace2svg.1
 	for f in man/*.[378]; do [ -e "$$f" ] || continue; \
 		s=$${f##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; done
-	@$(MAKE) --no-print-directory ldconfig-step
+	@# staged: nothing to say (the package's removal runs ldconfig)
+	@[ -n "$(DESTDIR)" ] || $(MAKE) --no-print-directory ldconfig-step
 
 # The dynamic linker's cache: only the real root's, and only root may.
 ldconfig-step:
