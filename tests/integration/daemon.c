@@ -498,10 +498,18 @@ INTEG_TEST(daemon, version_order_is_fixed_on_a_pipe, 30)
 INTEG_TEST(daemon, help_lists_only_what_works, 30)
 {
 	static const char *const works[] = {
-		"-f ",		 "-d, -o debug",     "-o allow_other",
-		"-o allow_root", "-o auto_unmount",  "-o trace_buf=BYTES",
-		"-o aio_max=N",	 "-o aio_workers=N", "--help",
-		"--version",	 "syslog",
+		"-f ",
+		"-d, -o debug",
+		"-o allow_other",
+		"-o allow_root",
+		"-o auto_unmount",
+		"-o trace_buf=BYTES",
+		"-o trace_max=BYTES",
+		"-o aio_max=N",
+		"-o aio_workers=N",
+		"--help",
+		"--version",
+		"syslog",
 	};
 	static const char *const not_here[] = { "max_threads", "clone_fd",
 						"max_idle_threads",
@@ -530,6 +538,7 @@ INTEG_TEST(daemon, option_errors_name_the_option, 30)
 		const char *args, *named;
 	} cases[] = {
 		{ "-o trace_buf=10 /tmp/evfdfs-never", "trace_buf=10" },
+		{ "-o trace_max=10 /tmp/evfdfs-never", "trace_max=10" },
 		{ "-o aio_max=0 /tmp/evfdfs-never", "aio_max=0" },
 		{ "-o aio_workers=x /tmp/evfdfs-never", "aio_workers=x" },
 		{ "-o aio_workers=-1 /tmp/evfdfs-never", "aio_workers=-1" },
