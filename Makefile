@@ -11,9 +11,16 @@ PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 SBINDIR ?= $(PREFIX)/sbin
 LIBDIR ?= $(PREFIX)/lib
+# The preload shim: a private directory, out of the linker's search path.
+PRELOADDIR ?= $(LIBDIR)/evfdfs
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
+DOCDIR ?= $(PREFIX)/share/doc/evfdfs
 PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+# mount(8) looks for mount.TYPE helpers in /sbin (and /sbin/fs.d, /sbin/fs)
+# only, whatever the prefix; a merged-/usr package may say /usr/sbin.
+MOUNTHELPERDIR ?= /sbin
+LDCONFIG ?= ldconfig
 
 ifeq ($(origin FUSE_CFLAGS),undefined)
 FUSE_CFLAGS := $(shell pkg-config --cflags fuse3 2>/dev/null)
@@ -78,7 +85,10 @@ BENCH_BINS := $(BENCH_SRCS:bench/%.c=$(B)/bench/%)
 BENCH_LIB_OBJS := $(patsubst %.c,$(B)/%.o,$(wildcard bench/lib/*.c))
 BENCH_LIB := $(if $(BENCH_LIB_OBJS),$(B)/bench/libbench.a)
 
-LIBS_OUT := $(if $(CLIENT_LIB_SRCS),$(B)/libevfdfs.so.$(MAJOR) $(B)/libevfdfs.so $(B)/libevfdfs.a)
+# libevfdfs.so.VERSION is the library, its SONAME libevfdfs.so.MAJOR (the
+# runtime link, as ldconfig makes it), libevfdfs.so the link for -levfdfs.
+LIBS_OUT := $(if $(CLIENT_LIB_SRCS),$(B)/libevfdfs.so.$(VERSION) \
+	$(B)/libevfdfs.so.$(MAJOR) $(B)/libevfdfs.so $(B)/libevfdfs.a)
 PRELOAD_OUT := $(if $(PRELOAD_SRCS),$(B)/libevfdfs-preload.so)
 
 # tools/: programs for people watching a mount (evfdfs-top, evfdfs-trace2svg).
@@ -111,11 +121,14 @@ $(B)/evfdfs-trace2svg: $(B)/tools/trace2svg.o $(B)/tools/tparse.o
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-$(B)/libevfdfs.so.$(MAJOR): $(CLIENT_LIB_OBJS) client/libevfdfs.map
+$(B)/libevfdfs.so.$(VERSION): $(CLIENT_LIB_OBJS) client/libevfdfs.map
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libevfdfs.so.$(MAJOR) \
 		-Wl,--version-script=client/libevfdfs.map -Wl,-z,defs \
 		-o $@ $(CLIENT_LIB_OBJS) $(AIO_LIBS) -lpthread
+
+$(B)/libevfdfs.so.$(MAJOR): $(B)/libevfdfs.so.$(VERSION)
+	$(Q)ln -sf libevfdfs.so.$(VERSION) $@
 
 $(B)/libevfdfs.so: $(B)/libevfdfs.so.$(MAJOR)
 	$(Q)ln -sf libevfdfs.so.$(MAJOR) $@
@@ -184,40 +197,84 @@ bench: all
 bench-quick: all
 	$(Q)B=$(B) bench/run.sh quick
 
+# evfdfs-mount-helper and mount.evfdfs name the installed daemon by its
+# final path (never DESTDIR). ldconfig: run when installing into the real
+# root as root, else said.
+INSTALL_SUBST = sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@VERSION@|$(VERSION)|g'
+
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) \
-		$(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(PKGCONFIGDIR)
+		$(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(PKGCONFIGDIR) \
+		$(DESTDIR)$(DOCDIR)/examples
 	install -m 755 $(B)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs
-	install -m 755 mount-helper.sh $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
+	$(INSTALL_SUBST) -e 's|^installed_daemon=.*|installed_daemon=$(BINDIR)/evfdfs|' \
+		mount-helper.sh > $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
+	chmod 755 $(DESTDIR)$(BINDIR)/evfdfs-mount-helper
 	install -m 755 $(TOOL_BINS) $(DESTDIR)$(BINDIR)/
 	install -d $(DESTDIR)$(MANDIR)/man1
 	install -m 644 man/evfdfs-top.1 man/evfdfs-trace2svg.1 $(DESTDIR)$(MANDIR)/man1/
-	$(if $(LIBS_OUT),install -m 755 $(B)/libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/)
+	@# A user's own prefix (PREFIX=$$HOME/.local) cannot reach /sbin: say so.
+	@if [ -z "$(DESTDIR)" ] && [ -d $(MOUNTHELPERDIR) ] && \
+	    [ ! -w $(MOUNTHELPERDIR) ]; then \
+		echo "make: $(MOUNTHELPERDIR) is not writable: mount.evfdfs not installed (mount -t evfdfs needs it; MOUNTHELPERDIR=DIR to choose)"; \
+	else \
+		echo "install mount.evfdfs mount.fuse.evfdfs -> $(DESTDIR)$(MOUNTHELPERDIR)"; \
+		install -d $(DESTDIR)$(MOUNTHELPERDIR) && \
+		$(INSTALL_SUBST) scripts/mount.evfdfs.in > $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs && \
+		chmod 755 $(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs && \
+		ln -sf mount.evfdfs $(DESTDIR)$(MOUNTHELPERDIR)/mount.fuse.evfdfs; \
+	fi
+	$(if $(LIBS_OUT),install -m 755 $(B)/libevfdfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/)
+	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(VERSION) $(DESTDIR)$(LIBDIR)/libevfdfs.so.$(MAJOR))
 	$(if $(LIBS_OUT),ln -sf libevfdfs.so.$(MAJOR) $(DESTDIR)$(LIBDIR)/libevfdfs.so)
 	$(if $(LIBS_OUT),install -m 644 $(B)/libevfdfs.a $(DESTDIR)$(LIBDIR)/)
-	$(if $(PRELOAD_OUT),install -m 755 $(PRELOAD_OUT) $(DESTDIR)$(LIBDIR)/)
+	$(if $(PRELOAD_OUT),install -d $(DESTDIR)$(PRELOADDIR))
+	$(if $(PRELOAD_OUT),install -m 755 $(PRELOAD_OUT) $(DESTDIR)$(PRELOADDIR)/)
 	install -m 644 include/evfdfs/*.h $(DESTDIR)$(INCLUDEDIR)/evfdfs/
 	$(if $(wildcard include/evfdfs.h),install -m 644 include/evfdfs.h $(DESTDIR)$(INCLUDEDIR)/)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 		-e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' -e 's|@VERSION@|$(VERSION)|g' \
+		-e 's|@PRELOADDIR@|$(PRELOADDIR)|g' \
 		client/evfdfs.pc.in > $(DESTDIR)$(PKGCONFIGDIR)/evfdfs.pc
+	install -m 644 examples/*.c $(DESTDIR)$(DOCDIR)/examples/
+	install -m 755 examples/*.sh $(DESTDIR)$(DOCDIR)/examples/
 	for s in 3 7 8; do \
 		ls man/*.$$s >/dev/null 2>&1 || continue; \
 		install -d $(DESTDIR)$(MANDIR)/man$$s; \
 		cp -P man/*.$$s $(DESTDIR)$(MANDIR)/man$$s/; \
 	done
+	@$(MAKE) --no-print-directory ldconfig-step
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/evfdfs $(DESTDIR)$(BINDIR)/evfdfs-mount-helper \
+		$(DESTDIR)$(MOUNTHELPERDIR)/mount.evfdfs \
+		$(DESTDIR)$(MOUNTHELPERDIR)/mount.fuse.evfdfs \
 		$(DESTDIR)$(LIBDIR)/libevfdfs.so* $(DESTDIR)$(LIBDIR)/libevfdfs.a \
-		$(DESTDIR)$(LIBDIR)/libevfdfs-preload.so \
+		$(DESTDIR)$(PRELOADDIR)/libevfdfs-preload.so \
 		$(DESTDIR)$(PKGCONFIGDIR)/evfdfs.pc $(DESTDIR)$(INCLUDEDIR)/evfdfs.h
-	rm -rf $(DESTDIR)$(INCLUDEDIR)/evfdfs
+	rm -rf $(DESTDIR)$(INCLUDEDIR)/evfdfs $(DESTDIR)$(DOCDIR)
+	rmdir $(DESTDIR)$(PRELOADDIR) 2>/dev/null || true
 	rm -f $(DESTDIR)$(BINDIR)/evfdfs-top $(DESTDIR)$(BINDIR)/evfdfs-trace2svg \
 		$(DESTDIR)$(MANDIR)/man1/evfdfs-top.1 \
 		$(DESTDIR)$(MANDIR)/man1/evfdfs-trace2svg.1
 	for f in man/*.[378]; do [ -e "$$f" ] || continue; \
 		s=$${f##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${f##*/}; done
+	@# staged: nothing to say (the package's removal runs ldconfig)
+	@[ -n "$(DESTDIR)" ] || $(MAKE) --no-print-directory ldconfig-step
+
+# The dynamic linker's cache: only the real root's, and only root may.
+ldconfig-step:
+	@if [ -n "$(DESTDIR)" ]; then \
+		echo "make: staged in $(DESTDIR): run ldconfig once installed on the target"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "make: not root: run ldconfig as root (or point LD_LIBRARY_PATH at $(LIBDIR))"; \
+	else \
+		echo "$(LDCONFIG)"; $(LDCONFIG) || exit 1; \
+		if [ -e $(LIBDIR)/libevfdfs.so.$(MAJOR) ] && \
+		   ! $(LDCONFIG) -p | grep -q " => $(LIBDIR)/libevfdfs.so.$(MAJOR)\$$"; then \
+			echo "make: $(LIBDIR) is not in the dynamic linker's path: add it to /etc/ld.so.conf.d/ and run ldconfig, or link with -Wl,-rpath,$(LIBDIR)"; \
+		fi; \
+	fi
 
 fuzz:
 	$(Q)tests/fuzz/run.sh
@@ -234,6 +291,6 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-run bench bench-quick install uninstall fuzz format lint clean
+.PHONY: all tests check check-run bench bench-quick install uninstall ldconfig-step fuzz format lint clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -16,7 +16,14 @@
 #
 # The daemon's log goes to $EVFDFS_STATE_DIR (default
 # ${XDG_RUNTIME_DIR:-/tmp}/evfdfs-state-UID)/NAME.log, its pid to NAME.pid.
+# From a checkout it builds and runs build/evfdfs; installed (as
+# evfdfs-mount-helper) it runs the daemon installed with it.  start refuses
+# a mount point already served by another daemon binary (another build, or
+# this one rebuilt since): stop it first.
 set -u
+
+# Set by make install; empty in the source tree.
+installed_daemon=
 
 here=$(cd "$(dirname "$0")" && pwd)
 default_mnt=${EVFDFS_MNT:-/tmp/evfdfs}
@@ -31,15 +38,26 @@ usage() {
 	exit "${1:-1}"
 }
 
-# The daemon binary: an installed copy beside this script, or the build.
+# The daemon binary: the installed one, or this checkout's build.
 daemon_path() {
-	if [ -x "$here/build/evfdfs" ] || [ -f "$here/Makefile" ]; then
-		echo "$here/build/evfdfs"
-	elif command -v evfdfs >/dev/null 2>&1; then
-		command -v evfdfs
+	if [ -n "$installed_daemon" ]; then
+		echo "$installed_daemon"
 	else
 		echo "$here/build/evfdfs"
 	fi
+}
+
+# Whether process $1 runs the binary $2 (the same file, not a copy, and
+# not one replaced since the process started it).  0 same, 1 another,
+# 2 cannot tell (/proc/PID/exe is not ours to read).
+runs_binary() {
+	local exe
+	exe=$(readlink "/proc/$1/exe" 2>/dev/null) || return 2
+	case "$exe" in
+	*" (deleted)") return 1 ;;
+	esac
+	[ "$(stat -L -c %d:%i "/proc/$1/exe" 2>/dev/null)" = \
+		"$(stat -L -c %d:%i "$2" 2>/dev/null)" ]
 }
 
 abs_path() {
@@ -108,19 +126,29 @@ cmd_start() {
 	local mnt=$1
 	shift
 	local daemon pid log pf s t
-	if [ -x "$here/scripts/deps.sh" ]; then
+	if [ -z "$installed_daemon" ] && [ -x "$here/scripts/deps.sh" ]; then
 		"$here/scripts/deps.sh" run || die "dependencies missing"
 	fi
 	daemon=$(daemon_path)
-	if [ -f "$here/Makefile" ]; then
+	if [ -z "$installed_daemon" ] && [ -f "$here/Makefile" ]; then
 		make -s -C "$here" >/dev/null || die "build failed (run make in $here)"
 	fi
 	[ -x "$daemon" ] || die "no daemon at $daemon"
 
 	s=$(mount_state "$mnt")
 	if [ "$s" = mounted ]; then
-		pid=$(daemon_pid "$mnt") || pid="?"
-		say "already mounted at $mnt (pid $pid)"
+		if ! pid=$(daemon_pid "$mnt"); then
+			say "already mounted at $mnt (by a daemon this script cannot find)"
+			return 0
+		fi
+		runs_binary "$pid" "$daemon"
+		case $? in
+		0) say "already mounted at $mnt (pid $pid)" ;;
+		1) die "$mnt is served by pid $pid running" \
+			"$(readlink "/proc/$pid/exe"), not $daemon;" \
+			"'$0 stop $mnt' first to use this one" ;;
+		*) say "already mounted at $mnt (pid $pid; cannot tell which build it runs)" ;;
+		esac
 		return 0
 	fi
 	[ "$s" = stale ] && unmount_stale "$mnt"

@@ -73,7 +73,9 @@ int main(int argc, char **argv)
 		perror("evfdfs_eventfd");
 		return 1;
 	}
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+	/* SOCK_SEQPACKET: each line is one message and one read (a stream
+	 * socket may hand two lines to one read). */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
 		perror("socketpair");
 		return 1;
 	}

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "aiod.h"
@@ -25,6 +26,44 @@
  * their turn. */
 #define FUSE_BATCH 64
 
+/*
+ * Logging: libfuse's messages and the daemon's own go through log_func()
+ * (fuse_set_log_func): to stderr in the foreground, to syslog once the
+ * daemon went to the background, where stderr is /dev/null.  Set before
+ * the AIO workers start, never changed after.
+ */
+static bool log_to_syslog;
+
+static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
+{
+	char line[1024];
+	size_t n;
+
+	if (!log_to_syslog) {
+		vfprintf(stderr, fmt, ap);
+		return;
+	}
+	vsnprintf(line, sizeof(line), fmt, ap);
+	n = strlen(line);
+	while (n && line[n - 1] == '\n')
+		line[--n] = '\0';
+	/* fuse_log_level's values are syslog's priorities. */
+	syslog(LOG_DAEMON | (int)level, "%s", line);
+}
+
+static enum fuse_log_level level_of(const char *level)
+{
+	if (!strcmp(level, "error"))
+		return FUSE_LOG_ERR;
+	if (!strcmp(level, "warning"))
+		return FUSE_LOG_WARNING;
+	if (!strcmp(level, "notice"))
+		return FUSE_LOG_NOTICE;
+	if (!strcmp(level, "debug"))
+		return FUSE_LOG_DEBUG;
+	return FUSE_LOG_INFO;
+}
+
 void evfdfs_log(const char *level, const char *fmt, ...)
 {
 	char line[512];
@@ -33,7 +72,11 @@ void evfdfs_log(const char *level, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "evfdfs[%d]: %s: %s\n", (int)getpid(), level, line);
+	if (log_to_syslog) /* syslog adds "evfdfs[PID]: " */
+		fuse_log(level_of(level), "%s: %s\n", level, line);
+	else
+		fuse_log(level_of(level), "evfdfs[%d]: %s: %s\n", (int)getpid(),
+			 level, line);
 }
 
 int loop_add(struct evfdfs *fs, struct loop_source *src, uint32_t events)
@@ -197,31 +240,95 @@ struct cmdline {
 	int aio_workers;
 };
 
-#define EVFDFS_OPT(t, p)                          \
-	{                                         \
-		t, offsetof(struct cmdline, p), 1 \
-	}
-
-static const struct fuse_opt evfdfs_opts[] = {
-	EVFDFS_OPT("trace_buf=%u", trace_buf),
-	EVFDFS_OPT("trace_max=%lu", trace_max),
-	EVFDFS_OPT("aio_max=%d", aio_max),
-	EVFDFS_OPT("aio_workers=%d", aio_workers), FUSE_OPT_END
+enum {
+	KEY_TRACE_BUF,
+	KEY_TRACE_MAX,
+	KEY_AIO_MAX,
+	KEY_AIO_WORKERS,
+	KEY_NOT_HERE, /* libfuse's thread options: one thread serves all */
 };
 
+static const struct fuse_opt evfdfs_opts[] = {
+	FUSE_OPT_KEY("trace_buf=", KEY_TRACE_BUF),
+	FUSE_OPT_KEY("trace_max=", KEY_TRACE_MAX),
+	FUSE_OPT_KEY("aio_max=", KEY_AIO_MAX),
+	FUSE_OPT_KEY("aio_workers=", KEY_AIO_WORKERS),
+	FUSE_OPT_KEY("clone_fd", KEY_NOT_HERE),
+	FUSE_OPT_KEY("max_idle_threads=", KEY_NOT_HERE),
+	FUSE_OPT_KEY("max_threads=", KEY_NOT_HERE),
+	FUSE_OPT_END
+};
+
+/* "NAME=N" with N a decimal number from @min to @max; -1 otherwise. */
+static long long opt_number(const char *arg, long long min, long long max)
+{
+	const char *v = strchr(arg, '=') + 1;
+	unsigned long long n;
+	char *end;
+
+	if (*v < '0' || *v > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	if (errno || *end || n < (unsigned long long)min ||
+	    n > (unsigned long long)max)
+		return -1;
+	return (long long)n;
+}
+
 /*
- * Take the positional arguments ourselves: mount.fuse3 (fstab, mount -t
- * fuse.evfdfs) runs "evfdfs SOURCE MOUNTPOINT -o OPTS", where a plain
- * command line has only MOUNTPOINT.
+ * Our options, and the positional arguments: mount.fuse3 (fstab, mount -t
+ * evfdfs) runs "evfdfs SOURCE MOUNTPOINT -o OPTS", where a plain command
+ * line has only MOUNTPOINT.  Every error names the argument.
  */
 static int opt_proc(void *data, const char *arg, int key,
 		    struct fuse_args *outargs)
 {
+	static const struct {
+		long long min, max;
+	} range[] = {
+		[KEY_TRACE_BUF] = { 1024, UINT32_MAX },
+		[KEY_TRACE_MAX] = { TRACE_RING_MIN, INT64_MAX },
+		[KEY_AIO_MAX] = { 1, INT32_MAX },
+		[KEY_AIO_WORKERS] = { 1, 1024 },
+	};
 	struct cmdline *cl = data;
+	long long n;
 
 	(void)outargs;
-	if (key != FUSE_OPT_KEY_NONOPT)
+	switch (key) {
+	case KEY_TRACE_BUF:
+	case KEY_TRACE_MAX:
+	case KEY_AIO_MAX:
+	case KEY_AIO_WORKERS:
+		n = opt_number(arg, range[key].min, range[key].max);
+		if (n < 0) {
+			fprintf(stderr,
+				"evfdfs: -o %s: expected a number from %lld "
+				"to %lld\n",
+				arg, range[key].min, range[key].max);
+			return -1;
+		}
+		if (key == KEY_TRACE_BUF)
+			cl->trace_buf = (unsigned int)n;
+		else if (key == KEY_TRACE_MAX)
+			cl->trace_max = (unsigned long)n;
+		else if (key == KEY_AIO_MAX)
+			cl->aio_max = (int)n;
+		else
+			cl->aio_workers = (int)n;
+		return 0;
+	case KEY_NOT_HERE:
+		fprintf(stderr,
+			"evfdfs: -o %s: not an evfdfs option (one thread "
+			"serves every request; see --help)\n",
+			arg);
+		return -1;
+	case FUSE_OPT_KEY_NONOPT:
+		break;
+	default:
 		return 1;
+	}
 	switch (cl->nonopts++) {
 	case 0:
 		cl->mountpoint = arg;
@@ -236,24 +343,45 @@ static int opt_proc(void *data, const char *arg, int key,
 	}
 }
 
+/* What works here: not fuse_cmdline_help(), whose thread options do not. */
 static void usage(const char *prog)
 {
 	printf("usage: %s [options] MOUNTPOINT\n"
-	       "       %s SOURCE MOUNTPOINT -o OPTIONS   (as mount.fuse3 runs it)\n"
+	       "       %s SOURCE MOUNTPOINT -o OPTIONS   (as mount(8) runs it)\n"
 	       "\n"
 	       "A FUSE filesystem whose files are Linux eventfd counters, with an\n"
 	       "AIO control file.  See evfdfs(8) and evfdfs(7).\n"
 	       "\n"
-	       "evfdfs options:\n"
+	       "options:\n"
+	       "    -f                     stay in the foreground, log to stderr\n"
+	       "                           (else: go to the background, log to syslog)\n"
+	       "    -d, -o debug           -f, with libfuse's debug log\n"
+	       "    -o allow_other         let every user in (file modes still apply)\n"
+	       "    -o allow_root          let root in, besides the owner\n"
+	       "    -o auto_unmount        unmount when the daemon dies\n"
+	       "    -o ro,noexec,...       generic mount options, see mount(8)\n"
 	       "    -o trace_buf=BYTES     buffer per reader of the trace file (65536)\n"
 	       "    -o trace_max=BYTES     buffers of all trace readers together (8388608)\n"
 	       "    -o aio_max=N           daemon-wide AIO capacity, like aio-max-nr (65536)\n"
 	       "    -o aio_workers=N       threads for blocking file I/O (2)\n"
-	       "    --version, -V          print the version and exit\n"
-	       "\n",
+	       "    -h, --help             print this help and exit\n"
+	       "    -V, --version          print the versions and exit\n",
 	       prog, prog);
-	fuse_cmdline_help();
-	fuse_lowlevel_help();
+}
+
+/*
+ * evfdfs's version, libfuse's, then the kernel interface's (and what
+ * fusermount3 says, which it prints itself): line-buffered, so that the
+ * order holds on a pipe too, where libfuse's printf would otherwise come
+ * after fusermount3's output.
+ */
+static void version(void)
+{
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	printf("evfdfs version %s\n", EVFDFS_VERSION);
+	printf("FUSE library version %s\n", fuse_pkgversion());
+	fuse_lowlevel_version();
+	fflush(stdout);
 }
 
 int main(int argc, char *argv[])
@@ -268,6 +396,7 @@ int main(int argc, char *argv[])
 	sigset_t sigs;
 	int ret = 1;
 
+	fuse_set_log_func(log_func);
 	memset(&fs, 0, sizeof(fs));
 	fs.epfd = -1;
 	if (fuse_opt_parse(&args, &cl, evfdfs_opts, opt_proc) != 0)
@@ -280,8 +409,7 @@ int main(int argc, char *argv[])
 		goto err_free_args;
 	}
 	if (opts.show_version) {
-		printf("evfdfs version %s\n", EVFDFS_VERSION);
-		fuse_lowlevel_version();
+		version();
 		ret = 0;
 		goto err_free_args;
 	}
@@ -289,14 +417,6 @@ int main(int argc, char *argv[])
 		fprintf(stderr,
 			"usage: %s [options] MOUNTPOINT (--help for more)\n",
 			argv[0]);
-		goto err_free_args;
-	}
-	if (cl.trace_buf < 1024 || cl.trace_max < TRACE_RING_MIN ||
-	    cl.aio_max < 1 || cl.aio_workers < 1) {
-		fprintf(stderr,
-			"evfdfs: trace_buf >= 1024, trace_max >= %u, "
-			"aio_max >= 1 and aio_workers >= 1, please\n",
-			TRACE_RING_MIN);
 		goto err_free_args;
 	}
 	fs.opts.trace_buf = cl.trace_buf;
@@ -342,6 +462,10 @@ int main(int argc, char *argv[])
 	clock_gettime(CLOCK_MONOTONIC, &fs.start); /* trace: since the mount */
 	if (fuse_daemonize(opts.foreground) != 0)
 		goto err_unmount;
+	if (!opts.foreground) {
+		openlog("evfdfs", LOG_PID, LOG_DAEMON);
+		log_to_syslog = true;
+	}
 
 	ret = loop_run(&fs, &sigs) ? 1 : 0;
 

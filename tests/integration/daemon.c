@@ -458,3 +458,177 @@ INTEG_TEST(daemon, command_line_version_help_and_errors, 30)
 	cr_expect_neq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
 	cr_expect(strstr(out, "unknown option"), "%s", out);
 }
+
+/* Run "B/evfdfs ARGS" (through sh); its exit code, output in @out. */
+static int run_daemon(const char *args, char *out, size_t len)
+{
+	const char *b = getenv("B") && *getenv("B") ? getenv("B") : "build";
+	char cmd[PATH_MAX + 256];
+
+	snprintf(cmd, sizeof(cmd), "%s/evfdfs %s", b, args);
+	return evt_sh(cmd, out, len);
+}
+
+/*
+ * --version on a pipe (fully buffered stdout): evfdfs's version, then
+ * libfuse's, then the kernel interface's, in that order, whatever
+ * fusermount3 (a child writing to the same pipe) prints after them.
+ */
+INTEG_TEST(daemon, version_order_is_fixed_on_a_pipe, 30)
+{
+	char out[4096], *l2, *l3;
+
+	cr_assert_eq(run_daemon("--version | cat", out, sizeof(out)), 0, "%s",
+		     out);
+	l2 = strchr(out, '\n');
+	l3 = l2 ? strchr(l2 + 1, '\n') : NULL;
+	cr_assert(l2 && l3, "%s", out);
+	cr_expect(strncmp(out, "evfdfs version " EVFDFS_VERSION "\n",
+			  (size_t)(l2 - out + 1)) == 0,
+		  "first line:\n%s", out);
+	cr_expect(strncmp(l2 + 1, "FUSE library version 3.", 23) == 0,
+		  "second line:\n%s", out);
+	cr_expect(strncmp(l3 + 1, "using FUSE kernel interface version 7.",
+			  38) == 0,
+		  "third line:\n%s", out);
+}
+
+/* --help names what works here, and none of libfuse's thread options,
+ * which do nothing in a daemon with one event-loop thread. */
+INTEG_TEST(daemon, help_lists_only_what_works, 30)
+{
+	static const char *const works[] = {
+		"-f ",
+		"-d, -o debug",
+		"-o allow_other",
+		"-o allow_root",
+		"-o auto_unmount",
+		"-o trace_buf=BYTES",
+		"-o trace_max=BYTES",
+		"-o aio_max=N",
+		"-o aio_workers=N",
+		"--help",
+		"--version",
+		"syslog",
+	};
+	static const char *const not_here[] = { "max_threads", "clone_fd",
+						"max_idle_threads",
+						"multi-threaded" };
+	char out[8192];
+	size_t i;
+
+	cr_assert_eq(run_daemon("--help", out, sizeof(out)), 0, "%s", out);
+	for (i = 0; i < sizeof(works) / sizeof(works[0]); i++)
+		cr_expect(strstr(out, works[i]), "no \"%s\" in:\n%s", works[i],
+			  out);
+	for (i = 0; i < sizeof(not_here) / sizeof(not_here[0]); i++)
+		cr_expect(!strstr(out, not_here[i]), "\"%s\" in:\n%s",
+			  not_here[i], out);
+	/* Those options are refused, by name, rather than ignored. */
+	cr_expect_neq(run_daemon("-o max_threads=4 /tmp/evfdfs-never", out,
+				 sizeof(out)),
+		      0, "%s", out);
+	cr_expect(strstr(out, "max_threads=4"), "%s", out);
+}
+
+/* Every option error names the argument that caused it. */
+INTEG_TEST(daemon, option_errors_name_the_option, 30)
+{
+	static const struct {
+		const char *args, *named;
+	} cases[] = {
+		{ "-o trace_buf=10 /tmp/evfdfs-never", "trace_buf=10" },
+		{ "-o trace_max=10 /tmp/evfdfs-never", "trace_max=10" },
+		{ "-o aio_max=0 /tmp/evfdfs-never", "aio_max=0" },
+		{ "-o aio_workers=x /tmp/evfdfs-never", "aio_workers=x" },
+		{ "-o aio_workers=-1 /tmp/evfdfs-never", "aio_workers=-1" },
+		{ "-o trace_buf=4294967296 /tmp/evfdfs-never",
+		  "trace_buf=4294967296" },
+		{ "-o clone_fd /tmp/evfdfs-never", "clone_fd" },
+		{ "-o bogus /tmp/evfdfs-never", "bogus" },
+		{ "--bogus /tmp/evfdfs-never", "--bogus" },
+		{ "a b /tmp/evfdfs-never", "/tmp/evfdfs-never" },
+	};
+	char out[4096];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cr_expect_neq(run_daemon(cases[i].args, out, sizeof(out)), 0,
+			      "%s: %s", cases[i].args, out);
+		cr_expect(strstr(out, cases[i].named),
+			  "evfdfs %s: the message does not name \"%s\":\n%s",
+			  cases[i].args, cases[i].named, out);
+	}
+}
+
+/*
+ * mount-helper.sh start on a mount point served by another daemon binary
+ * (a copy, as another build would be) says so, names both, and fails,
+ * leaving that mount alone; on its own build's mount it says "already
+ * mounted" and succeeds.
+ */
+INTEG_TEST(daemon, mount_helper_tells_another_build_from_its_own, 120)
+{
+	char mnt[] = "/tmp/evfdfs-other-XXXXXX";
+	char state[] = "/tmp/evfdfs-other-state-XXXXXX";
+	char bin[] = "/tmp/evfdfs-other-bin-XXXXXX";
+	char other[PATH_MAX], cmd[3 * PATH_MAX], out[4096], args[PATH_MAX];
+	const char *b = getenv("B") && *getenv("B") ? getenv("B") : "build";
+	long long deadline;
+	pid_t pid, mine;
+	int st;
+
+	if (access("mount-helper.sh", X_OK) != 0)
+		cr_skip_test("no ./mount-helper.sh here (tests run from the "
+			     "source tree)");
+	if (evt_fuse_missing())
+		cr_skip_test("%s", evt_fuse_missing());
+	cr_assert(mkdtemp(mnt) && mkdtemp(state) && mkdtemp(bin));
+	snprintf(other, sizeof(other), "%s/evfdfs", bin);
+	snprintf(cmd, sizeof(cmd), "cp %s/evfdfs %s", b, other);
+	cr_assert_eq(evt_sh(cmd, out, sizeof(out)), 0, "%s", out);
+
+	pid = integ_fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(other, other, "-f", mnt, (char *)NULL);
+		_exit(127);
+	}
+	deadline = evt_now_ms() + INTEG_WAIT_MS;
+	while (!integ_is_mounted(mnt) && evt_now_ms() < deadline)
+		usleep(5000);
+	cr_assert(integ_is_mounted(mnt), "the copy did not mount");
+
+	snprintf(args, sizeof(args), "start %s", mnt);
+	cr_expect_neq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	snprintf(cmd, sizeof(cmd), "pid %d", (int)pid);
+	cr_expect(strstr(out, cmd) && strstr(out, other) && strstr(out, "stop"),
+		  "expected pid %d, %s and what to do:\n%s", (int)pid, other,
+		  out);
+	cr_expect(integ_is_mounted(mnt) && kill(pid, 0) == 0,
+		  "the other build's mount was touched");
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_eq(integ_reap(pid, &st, INTEG_WAIT_MS), 0);
+
+	/* Its own: reused, and said so. */
+	cr_assert_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	mine = pid_in(out);
+	cr_assert_gt(mine, 0, "no pid in: %s", out);
+	integ_adopt(mine);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect(strstr(out, "already mounted"), "%s", out);
+	snprintf(args, sizeof(args), "stop %s", mnt);
+	cr_expect_eq(helper(state, args, out, sizeof(out)), 0, "%s", out);
+	cr_expect_eq(integ_reap(mine, &st, INTEG_WAIT_MS), 0);
+
+	if (integ_is_mounted(mnt)) {
+		snprintf(cmd, sizeof(cmd), "fusermount3 -uz %s", mnt);
+		evt_sh(cmd, out, sizeof(out));
+	}
+	rmdir(mnt);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s %s", state, bin);
+	evt_sh(cmd, out, sizeof(out));
+}
