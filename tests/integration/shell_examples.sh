@@ -276,7 +276,7 @@ unmount() {
 # run_example FILE: run one example; 0 when it printed what it says.
 run_example() {
 	local ex=$1 where cmds=0 line i k ok=1
-	local dir="$WORK/run" mnt="$WORK/mnt"
+	local dir="$WORK/run" mnt="$WORK/mnt" t0=$SECONDS
 	where=$(head -1 "$ex" | cut -c3-)
 	rm -rf "$dir" "$WORK/ev"
 	mkdir -p "$dir/cwd" "$WORK/ev"
@@ -314,9 +314,11 @@ run_example() {
 	setsid bash "$dir/script" >"$dir/out" 2>&1 </dev/null &
 	local sh=$! rc
 	(
-		sleep 120
-		kill -KILL -- -$sh
-	) 2>/dev/null &
+		sleep 120 &
+		s=$!
+		trap 'kill $s; exit 0' TERM
+		wait $s && kill -KILL -- -$sh
+	) >/dev/null 2>&1 &
 	local watchdog=$!
 	wait $sh
 	rc=$?
@@ -361,7 +363,7 @@ run_example() {
 		ok=0
 		echo "FAIL $where: $(cat "$dir/unmount")"
 	fi
-	[ $ok = 1 ] && echo "ok $where ($cmds commands)"
+	[ $ok = 1 ] && echo "ok $where ($cmds commands, $((SECONDS - t0)) s, at $SECONDS s)"
 	[ $ok = 1 ]
 }
 
