@@ -5,6 +5,8 @@
  * convention, runs each on a fresh mount and checks its output), and the
  * guided demo (examples/demo.sh) unattended, with the trace it leaves.
  */
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,4 +76,117 @@ INTEG_TEST(docs, shell_examples_run_as_written, 900)
 	 * evfdfs(8)'s examples: fewer would mean the extractor lost some. */
 	cr_assert_geq(ran, 9, "%s", out);
 	cr_assert_leq(notrun, MAX_NOT_RUN, "%s", out);
+}
+
+/* Does the trace @t have a line with event @ev on object @obj? */
+static bool has_event(const char *t, const char *ev, const char *obj)
+{
+	char pat[256];
+
+	snprintf(pat, sizeof(pat), " %s %s ", ev, obj);
+	return strstr(t, pat) != NULL;
+}
+
+/* How many lines of @t have event @ev on @obj with @key (e.g. "val=1")? */
+static int count_events(const char *t, const char *ev, const char *obj,
+			const char *key)
+{
+	char pat[256];
+	int n = 0;
+
+	snprintf(pat, sizeof(pat), " %s %s ", ev, obj);
+	while ((t = strstr(t, pat))) {
+		const char *eol = strchr(t, '\n');
+		const char *k = strstr(t, key);
+
+		if (k && (!eol || k < eol))
+			n++;
+		t += strlen(pat);
+	}
+	return n;
+}
+
+/*
+ * The guided demo, unattended (DEMO_DELAY=0), on a mount of its own whose
+ * trace was opened before it started: it exits 0, goes through every
+ * step, and the trace holds the events each step promises, and nothing on
+ * any counter but the demo's (no bookkeeping of its own).
+ */
+INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
+{
+	static const char *const argv[] = { "-o", "trace_buf=1048576", NULL };
+	static char out[1 << 16], tr[1 << 20];
+	struct evt_mount *m = integ_mount(argv);
+	char cmd[8192], path[4200];
+	size_t n = 0;
+	ssize_t got;
+	char *line, *save;
+	int fd, st, bad = 0;
+
+	cr_assert(access("examples/demo.sh", X_OK) == 0);
+	snprintf(path, sizeof(path), "%s/trace", m->dir);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	cr_assert(fd >= 0, "open %s: %m", path);
+	snprintf(cmd, sizeof(cmd), "DEMO_DELAY=0 examples/demo.sh %s", m->dir);
+	st = run(cmd, 240, out, sizeof(out));
+	cr_assert_eq(st, 0, "the demo exited %d:\n%s", st, out);
+	for (int i = 1; i <= 9; i++) {
+		char title[16];
+
+		snprintf(title, sizeof(title), "== %d. ", i);
+		cr_assert(strstr(out, title), "no step %d:\n%s", i, out);
+	}
+	cr_assert(strstr(out, "evfdfs-top"), "%s", out);
+	cr_assert(strstr(out, "/trace"), "%s", out);
+	cr_assert(strstr(out, "\nDone."), "%s", out);
+	while (n + 1 < sizeof(tr) &&
+	       (got = read(fd, tr + n, sizeof(tr) - 1 - n)) > 0)
+		n += (size_t)got;
+	tr[n] = '\0';
+	close(fd);
+
+	/* Each step's events. */
+	cr_assert(has_event(tr, "create", "demo-jobs"), "%s", tr);
+	cr_assert(has_event(tr, "park", "demo-jobs"), "%s", tr);
+	cr_assert(has_event(tr, "wake", "demo-jobs"), "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-jobs", " val=3 "), 1,
+		     "%s", tr);
+	cr_assert(has_event(tr, "set", "demo-sem"), "%s", tr);
+	cr_assert_eq(count_events(tr, "park", "demo-sem", "op=read"), 3, "%s",
+		     tr);
+	cr_assert_eq(count_events(tr, "read", "demo-sem", " val=1 "), 3, "%s",
+		     tr);
+	cr_assert(has_event(tr, "notify", "demo-ready"), "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-ready", " val=1 "), 1,
+		     "%s", tr);
+	cr_assert(strstr(tr, " aio-submit "), "%s", tr);
+	cr_assert(strstr(tr, " aio-complete "), "%s", tr);
+	cr_assert(has_event(tr, "signal", "demo-done"), "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-done", " val=1 "), 1,
+		     "%s", tr);
+	cr_assert(has_event(tr, "interrupt", "demo-victim"), "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-victim", "val="), 0, "%s",
+		     tr);
+	cr_assert(has_event(tr, "unlink", "demo-victim"), "%s", tr);
+
+	/* Nothing else: every counter event is on a demo counter, and no
+	 * event was dropped. */
+	for (line = strtok_r(tr, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char seq[32], ev[64], obj[256];
+
+		if (sscanf(line, "%31s %*s %63s %255s", seq, ev, obj) < 3) {
+			cr_log_error("short trace line: %s", line);
+			bad++;
+			continue;
+		}
+		if (!strncmp(ev, "aio-", 4))
+			continue;
+		if (strncmp(obj, "demo-", 5) != 0) {
+			cr_log_error("not the demo's: %s", line);
+			bad++;
+		}
+	}
+	cr_assert_eq(bad, 0, "events outside the demo's counters (see log)");
+	integ_unmount();
 }
