@@ -190,3 +190,51 @@ INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
 	cr_assert_eq(bad, 0, "events outside the demo's counters (see log)");
 	integ_unmount();
 }
+
+/*
+ * The runner itself: an example whose output differs fails, "..." matches
+ * what varies, a background job's output counts where it appears, $? and
+ * the directory carry from one command to the next, and a block marked
+ * not-run is counted and not run.
+ */
+INTEG_TEST(docs, shell_examples_runner_checks_what_it_runs, 300)
+{
+	static char out[1 << 16];
+	char doc[] = "/tmp/evfdfs-doc-XXXXXX.md", cmd[8192];
+	const char *why = evt_fuse_missing();
+	FILE *f;
+	int fd, st;
+
+	if (why)
+		cr_skip_test("%s", why);
+	fd = mkstemps(doc, 3);
+	cr_assert(fd >= 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fputs("Right:\n\n"
+	      "    $ cd /tmp/evfdfs && touch c\n"
+	      "    $ cat text/c &\n"
+	      "    $ echo 4 > text/c\n"
+	      "    4\n"
+	      "    $ false\n"
+	      "    $ echo \"rc=$? in $(basename $PWD) at $(date)\"\n"
+	      "    rc=1 in ... at ...\n"
+	      "    ...\n"
+	      "\nWrong:\n\n"
+	      "    $ echo 5\n"
+	      "    6\n"
+	      "\n<!-- not-run: a test of the marker -->\n\n"
+	      "    $ exit 1\n",
+	      f);
+	cr_assert_eq(fclose(f), 0);
+	snprintf(cmd, sizeof(cmd), "B=%s tests/integration/shell_examples.sh %s",
+		 build_dir(), doc);
+	st = run(cmd, 240, out, sizeof(out));
+	unlink(doc);
+	cr_assert_neq(st, 0, "%s", out);
+	cr_assert(strstr(out, "examples: 2 run, 1 failed, 1 not-run\n"), "%s",
+		  out);
+	cr_assert(strstr(out, "ok /tmp/evfdfs-doc-"), "%s", out);
+	cr_assert(strstr(out, ".md:14: command 1:"), "%s", out);
+	cr_assert(strstr(out, "not-run: /tmp/evfdfs-doc-"), "%s", out);
+}

@@ -101,13 +101,14 @@ extract() {
 				for (i = 1; i <= nl; i++) print lines[i] > f
 				close(f)
 			}
-			skip = ""
 		}
+		skip = ""
 		nl = 0
 	}
 	BEGIN { man = (file !~ /\.md$/); inblk = 0; nl = 0; skip = "" }
 	man && /^\.\\" not-run:/ { skip = $0; sub(/^\.\\" not-run: */, "", skip); next }
 	!man && /<!-- not-run:/ {
+		blanks = 0; flush()
 		skip = $0; sub(/.*<!-- not-run: */, "", skip); sub(/ *-->.*/, "", skip); next
 	}
 	man && /^\.(nf|EX)/ { inblk = 1; nl = 0; first = NR + 1; next }
