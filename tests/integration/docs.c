@@ -35,8 +35,8 @@ static int run(const char *cmd, int secs, char *out, size_t len)
 	FILE *p;
 	int st;
 
-	snprintf(full, sizeof(full), "timeout -k 10 %d sh -c '%s' 2>&1 </dev/null",
-		 secs, cmd);
+	snprintf(full, sizeof(full),
+		 "timeout -k 10 %d sh -c '%s' 2>&1 </dev/null", secs, cmd);
 	p = popen(full, "r");
 	cr_assert_not_null(p);
 	while (n + 1 < len && (got = fread(out + n, 1, len - 1 - n, p)) > 0)
@@ -149,21 +149,21 @@ INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
 	cr_assert(has_event(tr, "create", "demo-jobs"), "%s", tr);
 	cr_assert(has_event(tr, "park", "demo-jobs"), "%s", tr);
 	cr_assert(has_event(tr, "wake", "demo-jobs"), "%s", tr);
-	cr_assert_eq(count_events(tr, "read", "demo-jobs", " val=3 "), 1,
-		     "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-jobs", " val=3 "), 1, "%s",
+		     tr);
 	cr_assert(has_event(tr, "set", "demo-sem"), "%s", tr);
 	cr_assert_eq(count_events(tr, "park", "demo-sem", "op=read"), 3, "%s",
 		     tr);
 	cr_assert_eq(count_events(tr, "read", "demo-sem", " val=1 "), 3, "%s",
 		     tr);
 	cr_assert(has_event(tr, "notify", "demo-ready"), "%s", tr);
-	cr_assert_eq(count_events(tr, "read", "demo-ready", " val=1 "), 1,
-		     "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-ready", " val=1 "), 1, "%s",
+		     tr);
 	cr_assert(strstr(tr, " aio-submit "), "%s", tr);
 	cr_assert(strstr(tr, " aio-complete "), "%s", tr);
 	cr_assert(has_event(tr, "signal", "demo-done"), "%s", tr);
-	cr_assert_eq(count_events(tr, "read", "demo-done", " val=1 "), 1,
-		     "%s", tr);
+	cr_assert_eq(count_events(tr, "read", "demo-done", " val=1 "), 1, "%s",
+		     tr);
 	cr_assert(has_event(tr, "interrupt", "demo-victim"), "%s", tr);
 	cr_assert_eq(count_events(tr, "read", "demo-victim", "val="), 0, "%s",
 		     tr);
@@ -227,8 +227,9 @@ INTEG_TEST(docs, shell_examples_runner_checks_what_it_runs, 300)
 	      "    $ exit 1\n",
 	      f);
 	cr_assert_eq(fclose(f), 0);
-	snprintf(cmd, sizeof(cmd), "B=%s tests/integration/shell_examples.sh %s",
-		 build_dir(), doc);
+	snprintf(cmd, sizeof(cmd),
+		 "B=%s tests/integration/shell_examples.sh %s", build_dir(),
+		 doc);
 	st = run(cmd, 240, out, sizeof(out));
 	unlink(doc);
 	cr_assert_neq(st, 0, "%s", out);
