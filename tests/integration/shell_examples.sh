@@ -258,15 +258,19 @@ mount_fresh() {
 
 unmount() {
 	local i rc
-	fusermount3 -u "$WORK/mnt" 2>/dev/null || fusermount3 -uz "$WORK/mnt"
-	for i in $(seq 200); do
+	local t=$SECONDS
+	fusermount3 -u "$WORK/mnt" 2>/dev/null || { echo "busy: lazy unmount" >&2; fusermount3 -uz "$WORK/mnt"; }
+	# (generous: a sanitizer build on a loaded machine is slow to leave)
+	for i in $(seq 600); do
 		kill -0 "$daemon" 2>/dev/null || break
-		sleep 0.05
+		sleep 0.1
 	done
-	kill -0 "$daemon" 2>/dev/null && kill -KILL "$daemon"
+	kill -0 "$daemon" 2>/dev/null && echo "the daemon did not exit" &&
+		kill -KILL "$daemon"
 	wait "$daemon"
 	rc=$?
 	daemon=
+	echo "daemon gone after $((SECONDS - t)) s" >&2
 	if [ $rc -ne 0 ] || grep -qiE 'error|warning|sanitizer' "$WORK/daemon.log"; then
 		echo "daemon exited $rc:"
 		cat "$WORK/daemon.log"
@@ -364,6 +368,7 @@ run_example() {
 		ok=0
 		echo "FAIL $where: $(cat "$dir/unmount")"
 	fi
+	[ -z "${EVFDFS_EXAMPLES_DEBUG:-}" ] || cat "$dir/unmount"
 	[ $ok = 1 ] && echo "ok $where ($cmds commands, $((SECONDS - t0)) s, at $SECONDS s)"
 	[ $ok = 1 ]
 }
