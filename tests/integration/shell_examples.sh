@@ -26,7 +26,9 @@
 #   runs.  Before each command the runner waits until every background job
 #   is asleep or gone and the mount's status file has stopped changing, as
 #   a person typing would, so a blocked `cat text/x &` has printed what it
-#   was going to print.
+#   was going to print.  Commands run in bash, non-interactive, with
+#   stdin from /dev/null; ls lists in columns, as on an 80-column
+#   terminal; bash's job messages ("[1] 1234") are not shown.
 # - In expected output, "..." matches any text within a line, and a line
 #   that is only "..." matches any number of lines (Python doctest's
 #   ELLIPSIS): for pids, times, sequence numbers and lines in an order
@@ -39,7 +41,10 @@
 #   changes) is marked just before it with <!-- not-run: REASON --> in
 #   Markdown, or .\" not-run: REASON in a man page.  They are counted and
 #   listed; more than EVFDFS_EXAMPLES_MAX_NOT_RUN (3) fails the run.
-# - Background jobs still running when an example ends are killed.
+# - Background jobs still running when an example ends are killed.  An
+#   example fails when a command's output differs, when it runs for more
+#   than 120 s, or when its daemon does not then exit 0 with a clean log
+#   (EVFDFS_EXAMPLES_DEBUG=1 shows the unmount of every example).
 set -u
 
 B=${B:-build}
@@ -227,8 +232,8 @@ __sample() {
 }
 __sync() {
 	local prev= cur same=0 tries=0
-	while [ $same -lt 3 ] && [ $tries -lt $((20000 / __SETTLE_MS)) ]; do
-		sleep "0.0$__SETTLE_MS"
+	while [ $same -lt 3 ] && [ $tries -lt $((20000 / (__SETTLE_MS + 1))) ]; do
+		sleep "$__SETTLE"
 		cur=$(__sample)
 		tries=$((tries + 1))
 		case $cur in *:R*) same=0; prev=; continue ;; esac
@@ -289,7 +294,9 @@ run_example() {
 	local sub="s#/tmp/evfdfs\\b#$mnt#g; s#/tmp/ev\\b#$WORK/ev#g"
 	# Split into commands and expected outputs.
 	{
-		echo "__OUT=$dir/out __MNT=$mnt __SETTLE_MS=$SETTLE_MS"
+		printf '__OUT=%s __MNT=%s __SETTLE_MS=%d __SETTLE=%d.%03d\n' \
+			"$dir/out" "$mnt" "$SETTLE_MS" $((SETTLE_MS / 1000)) \
+			$((SETTLE_MS % 1000))
 		echo "export PATH=\"$B:\$PATH\""
 		echo ". $WORK/sync.sh"
 		echo "cd $dir/cwd"
