@@ -18,7 +18,10 @@
 # and demo-victim; it removes them at the end.  Nothing else shows in the
 # trace: it waits for its own processes with status (a read, no event),
 # wait and kill, never with a counter of its own.
-# It needs coreutils, getfattr/setfattr (the attr package) and perl.
+# Step 5 uses build/examples/epoll_ready (make builds it; set
+# EVFDFS_EXAMPLES_BIN to its directory if it is elsewhere), or perl's
+# select(2) without it.  It needs coreutils, getfattr/setfattr (the attr
+# package) and perl.
 set -eu
 
 MNT=${1:-${EVFDFS_MOUNT:-}}
@@ -26,6 +29,9 @@ if [ -z "$MNT" ]; then
 	echo "usage: $0 MOUNTPOINT (or set EVFDFS_MOUNT)" >&2
 	exit 2
 fi
+# The epoll example, built by make (EVFDFS_EXAMPLES_BIN: where it is).
+EPOLL_READY=$(cd "${EVFDFS_EXAMPLES_BIN:-$(dirname "$0")/../build/examples}" \
+	2>/dev/null && pwd)/epoll_ready
 cd "$MNT"
 [ -e status ] && [ -e aio.txt ] || {
 	echo "$0: $MNT is not an evfdfs mount" >&2
@@ -134,12 +140,19 @@ PIDS=
 say "   demo-sem is now $(peek demo-sem)"
 
 step "5. Readiness: a poller waits without consuming" \
-	"demo-ready with a poller (pollers=1): select(2), as poll and epoll do"
+	"demo-ready with a poller (pollers=1), waiting in epoll_wait(2)"
 run "touch demo-ready"
-(
-	perl -e 'vec(my $r = "", 0, 1) = 1; exit !select($r, undef, undef, 30)' \
-		<text/demo-ready && say "   poller: demo-ready is readable"
-) &
+if [ -x "$EPOLL_READY" ]; then
+	say "   \$ epoll_ready demo-ready 30 &"
+	"$EPOLL_READY" demo-ready 30 | sed 's/^/   poller: /' &
+else
+	# Without the built example: select(2), the same readiness.
+	say "   \$ perl -e '... select(...) ...' < demo-ready &"
+	(
+		perl -e 'vec(my $r = "", 0, 1) = 1; exit !select($r, undef, undef, 30)' \
+			<demo-ready && say "   poller: demo-ready: readable"
+	) &
+fi
 PIDS="$PIDS $!"
 until_status demo-ready "pollers=1"
 say "   a poller is waiting"

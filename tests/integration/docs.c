@@ -127,7 +127,10 @@ INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
 	snprintf(path, sizeof(path), "%s/trace", m->dir);
 	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 	cr_assert(fd >= 0, "open %s: %m", path);
-	snprintf(cmd, sizeof(cmd), "DEMO_DELAY=0 examples/demo.sh %s", m->dir);
+	snprintf(
+		cmd, sizeof(cmd),
+		"DEMO_DELAY=0 EVFDFS_EXAMPLES_BIN=%s/examples examples/demo.sh %s",
+		build_dir(), m->dir);
 	st = run(cmd, 240, out, sizeof(out));
 	cr_assert_eq(st, 0, "the demo exited %d:\n%s", st, out);
 	for (int i = 1; i <= 9; i++) {
@@ -139,6 +142,8 @@ INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
 	cr_assert(strstr(out, "evfdfs-top"), "%s", out);
 	cr_assert(strstr(out, "/trace"), "%s", out);
 	cr_assert(strstr(out, "\nDone."), "%s", out);
+	cr_assert(strstr(out, "$ epoll_ready demo-ready"), "%s", out);
+	cr_assert(strstr(out, "poller: demo-ready: readable"), "%s", out);
 	while (n + 1 < sizeof(tr) &&
 	       (got = read(fd, tr + n, sizeof(tr) - 1 - n)) > 0)
 		n += (size_t)got;
