@@ -6,6 +6,8 @@
  * is a broken lesson.
  */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +120,39 @@ Test(examples, aio_epoll, .timeout = 60)
 	cr_assert(strstr(out, "ok: one epoll loop served 4 AIO completions "
 			      "and 3 lines\n"),
 		  "%s", out);
+}
+
+/* epoll_ready: readable only when the count is above 0, and it reads
+ * nothing: the count is still there afterwards. */
+Test(examples, epoll_ready, .timeout = 60)
+{
+	const char *mnt = evt_shared_mnt();
+	const char *b = getenv("B");
+	char name[128], path[4200], cmd[8800], out[1024];
+	int fd, st;
+
+	evt_unique(name, sizeof(name), "ready");
+	fd = evt_create_counter(mnt, name, 0, false, 0);
+	close(fd);
+	evt_path(path, sizeof(path), mnt, name);
+	snprintf(cmd, sizeof(cmd), "%s/examples/epoll_ready %s 0",
+		 b && *b ? b : "build", path);
+	st = evt_sh(cmd, out, sizeof(out));
+	cr_assert_eq(st, 1, "empty counter: exited %d: %s", st, out);
+	cr_assert(strstr(out, ": not readable after 0 s\n"), "%s", out);
+	snprintf(cmd, sizeof(cmd), "%s/examples/epoll_ready %s/text/%s 0",
+		 b && *b ? b : "build", mnt, name);
+	st = evt_sh(cmd, out, sizeof(out));
+	cr_assert_eq(st, 1, "empty text view: exited %d: %s", st, out);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, &(uint64_t){ 5 }, 8), 8);
+	close(fd);
+	snprintf(cmd, sizeof(cmd), "%s/examples/epoll_ready %s 5",
+		 b && *b ? b : "build", path);
+	st = evt_sh(cmd, out, sizeof(out));
+	cr_assert_eq(st, 0, "counter at 5: exited %d: %s", st, out);
+	cr_assert(strstr(out, ": readable\n"), "%s", out);
+	cr_assert_eq(evt_xattr_value(path), 5, "epoll_ready consumed");
+	cr_assert_eq(unlink(path), 0);
 }
