@@ -6,7 +6,7 @@
 #
 #     tests/integration/shell_examples.sh [-l] [FILE...]
 #
-# FILEs default to README.md, man/*.7 and man/*.8.  -l lists the examples
+# FILEs default to README.md and man/*.[178].  -l lists the examples
 # found (and those marked not-run) without running anything.  B names the
 # build directory (default build): its evfdfs serves the mounts and comes
 # first in PATH.  Exits 0 when every example printed what the document
@@ -36,7 +36,10 @@
 # - /tmp/evfdfs is the mount under test: each example gets a fresh mount
 #   (so the first counter has id 1) substituted for that path, in commands
 #   and output.  /tmp/ev is a fresh empty directory, for examples that
-#   mount their own.  Each example starts in a fresh empty directory.
+#   mount their own.  Each example starts in a fresh directory where
+#   examples/ is the source tree's and build/ the build directory (links),
+#   so that examples/demo.sh and build/evfdfs-top work as from the top of
+#   the tree.
 # - An example that cannot run here (a second terminal, root-only system
 #   changes) is marked just before it with <!-- not-run: REASON --> in
 #   Markdown, or .\" not-run: REASON in a man page.  They are counted and
@@ -56,9 +59,10 @@ if [ "${1:-}" = -l ]; then
 	shift
 fi
 if [ $# -eq 0 ]; then
-	set -- README.md man/*.7 man/*.8
+	set -- README.md man/*.[178]
 fi
 case $B in /*) ;; *) B=$PWD/$B ;; esac
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
 if [ $list_only = 0 ] && [ ! -x "$B/evfdfs" ]; then
 	echo "examples: $B/evfdfs is not built" >&2
 	exit 2
@@ -290,6 +294,8 @@ run_example() {
 	where=$(head -1 "$ex" | cut -c3-)
 	rm -rf "$dir" "$WORK/ev"
 	mkdir -p "$dir/cwd" "$WORK/ev"
+	ln -s "$TOP/examples" "$dir/cwd/examples"
+	ln -s "$B" "$dir/cwd/build"
 	mount_fresh || return 1
 	local sub="s#/tmp/evfdfs\\b#$mnt#g; s#/tmp/ev\\b#$WORK/ev#g"
 	# Split into commands and expected outputs.
