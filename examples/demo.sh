@@ -140,7 +140,7 @@ PIDS=
 say "   demo-sem is now $(peek demo-sem)"
 
 step "5. Readiness: a poller waits without consuming" \
-	"demo-ready with a poller (pollers=1), waiting in epoll_wait(2)"
+	"demo-ready with a poller (pollers=1; a poll line), waiting in epoll_wait(2)"
 run "touch demo-ready"
 if [ -x "$EPOLL_READY" ]; then
 	say "   \$ epoll_ready demo-ready 30 &"

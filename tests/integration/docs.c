@@ -161,6 +161,7 @@ INTEG_TEST(docs, demo_runs_unattended_and_traces_only_its_counters, 300)
 		     tr);
 	cr_assert_eq(count_events(tr, "read", "demo-sem", " val=1 "), 3, "%s",
 		     tr);
+	cr_assert(has_event(tr, "poll", "demo-ready"), "%s", tr);
 	cr_assert(has_event(tr, "notify", "demo-ready"), "%s", tr);
 	cr_assert_eq(count_events(tr, "read", "demo-ready", " val=1 "), 1, "%s",
 		     tr);
