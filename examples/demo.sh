@@ -33,10 +33,10 @@ fi
 EPOLL_READY=$(cd "${EVFDFS_EXAMPLES_BIN:-$(dirname "$0")/../build/examples}" \
 	2>/dev/null && pwd)/epoll_ready
 cd "$MNT"
-[ -e status ] && [ -e aio.txt ] || {
+if [ ! -e status ] || [ ! -e aio.txt ]; then
 	echo "$0: $MNT is not an evfdfs mount" >&2
 	exit 2
-}
+fi
 
 NAMES="demo-jobs demo-sem demo-ready demo-done demo-victim"
 WORK=$(mktemp -d)

@@ -159,7 +159,7 @@ fi
 
 # A glob for one expected line: "..." matches anything, the rest literally.
 glob_of() {
-	local s=$1 g= c
+	local s=$1 g='' c
 	while [ -n "$s" ]; do
 		if [ "${s:0:3}" = ... ]; then
 			g+='*'
