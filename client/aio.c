@@ -1,58 +1,76 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * AIO contexts over the mount's control file: setup, destroy, cancel,
- * libaio's io_queue_* helpers, and the context's bookkeeping.
+ * libaio's io_queue_* helpers, and the registry of contexts.
  *
- * A context is one open of MNT/aio.  The handle the caller holds is a
- * pointer to struct evfdfs_io_ctx, which the caller may pass back after
- * destroying it, or pass in garbage, as it may with a kernel context: so
- * every call first looks the pointer up in a registry of live contexts
- * (comparing addresses, never dereferencing an unknown one) and takes a
- * use count.  Destroy removes the context from the registry, wakes the
- * calls blocked on it (killfd), waits until none is inside, and only then
- * tears it down.  The registry is the library's one piece of process-wide
- * state, as the kernel's per-mm table of contexts is.
+ * A context is one open of MNT/aio and a completion ring (A4): a memfd,
+ * sealed, mapped shared here and in the daemon, whose address is the
+ * handle.  The daemon publishes completions in it (a read's data already
+ * in the caller's buffer), and io_getevents reaps them without a request
+ * (aio_events.c); the caller, or libaio's peek (L4), may read it too.
  *
- * Bookkeeping: every accepted submission is kept (struct sub) until its
- * event is read from the control file, keyed by the iocb address (obj).
- * The event of a read carries the data; the submission says where it
- * goes.  The wire identifies a request by obj alone, so when one iocb
- * address has several submissions in flight, an event is matched to the
- * oldest with the same obj and aio_data (a read's to the oldest read):
- * exact unless the caller resubmits one iocb, while a read on it is
- * still in flight, with a different buffer.
+ * The caller may pass back a destroyed handle, or garbage, as it may with
+ * a kernel context: so every call first looks the handle up in a registry
+ * of live contexts (comparing addresses, never dereferencing an unknown
+ * one) and takes a use count; then, as the kernel does (A15), it reads the
+ * ring's id, which must be readable and unchanged, and checks that the
+ * caller shares the setup task's memory (a thread, a CLONE_VM or vfork
+ * child: kcmp), not a forked child's copy.  Destroy removes the context
+ * from the registry, tells the daemon (DESTROY: it ends what would never
+ * end and wakes the waiters), waits until no call is inside and the
+ * daemon's requests are done, and only then tears it down.  The registry
+ * is the library's one piece of process-wide state, as the kernel's
+ * per-mm table of contexts is.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdio.h>
+#include <linux/futex.h>
+#include <linux/kcmp.h>
 #include <poll.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "libevfdfs_i.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
-#define RBUF_MIN (64u * 1024)
-#define MAX_BUCKETS 4096u
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct evfdfs_io_ctx **reg; /* protected by reg_lock */
 static size_t reg_len, reg_cap;	   /* protected by reg_lock */
 
-/* Index of @ctx in the registry, or -1; reg_lock held. */
-static long reg_find(const struct evfdfs_io_ctx *ctx)
+/* Index of the context of handle @h in the registry, or -1; reg_lock held. */
+static long reg_find(const void *h)
 {
 	size_t i;
 
 	for (i = 0; i < reg_len; i++)
-		if (reg[i] == ctx)
+		if ((const void *)reg[i]->ring == h)
 			return (long)i;
 	return -1;
+}
+
+/* ring->id of a new context: the lowest free index (A13); reg_lock held. */
+static uint32_t reg_free_id(void)
+{
+	uint32_t id;
+	size_t i;
+
+	for (id = 0;; id++) {
+		for (i = 0; i < reg_len; i++)
+			if (reg[i]->id == id)
+				break;
+		if (i == reg_len)
+			return id;
+	}
 }
 
 /*
@@ -85,9 +103,7 @@ static void reg_fork_child(void)
 	for (i = 0; i < reg_len; i++) {
 		if (reg[i]->fd >= 0)
 			close(reg[i]->fd);
-		if (reg[i]->killfd >= 0)
-			close(reg[i]->killfd);
-		reg[i]->fd = reg[i]->killfd = -1;
+		reg[i]->fd = -1;
 	}
 	pthread_mutex_unlock(&reg_lock);
 }
@@ -97,7 +113,7 @@ static void reg_atfork(void)
 	pthread_atfork(reg_lock_take, reg_lock_give, reg_fork_child);
 }
 
-static int reg_add(struct evfdfs_io_ctx *ctx)
+static int reg_add(struct evfdfs_io_ctx *ctx, uint32_t *id)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct evfdfs_io_ctx **n;
@@ -116,27 +132,56 @@ static int reg_add(struct evfdfs_io_ctx *ctx)
 		reg = n;
 		reg_cap = cap;
 	}
+	*id = reg_free_id();
+	ctx->id = *id;
 	reg[reg_len++] = ctx;
 out:
 	pthread_mutex_unlock(&reg_lock);
 	return ret;
 }
 
-/*
- * ctx_get() - @ctx if it is a live context of this process, with its use
- * count taken; NULL otherwise (the caller's -EINVAL).
- */
-struct evfdfs_io_ctx *ctx_get(struct evfdfs_io_ctx *ctx)
+/* Does the caller share the memory of the task that set @ctx up (A15)? */
+static bool same_mm(const struct evfdfs_io_ctx *ctx)
 {
-	struct evfdfs_io_ctx *ret = NULL;
+	pid_t me = getpid();
 
+	return me == ctx->pid ||
+	       syscall(SYS_kcmp, me, ctx->pid, KCMP_VM, 0, 0) == 0;
+}
+
+/* Is the ring still at @ctx->ring with its id (A15)? */
+static bool ring_intact(const struct evfdfs_io_ctx *ctx)
+{
+	uint32_t id;
+
+	return umem_read(&id, (uintptr_t)&ctx->ring->id, sizeof(id)) == 0 &&
+	       id == ctx->id;
+}
+
+/*
+ * ctx_get() - the context of handle @h if it is a live context of this
+ * address space whose ring is intact, with its use count taken; NULL
+ * otherwise (the caller's -EINVAL).
+ */
+struct evfdfs_io_ctx *ctx_get(const void *h)
+{
+	struct evfdfs_io_ctx *ctx = NULL;
+	long i;
+
+	if (!h)
+		return NULL;
 	pthread_mutex_lock(&reg_lock);
-	if (ctx && reg_find(ctx) >= 0 && !ctx->dead && ctx->pid == getpid()) {
+	i = reg_find(h);
+	if (i >= 0 && !reg[i]->dead && reg[i]->fd >= 0) {
+		ctx = reg[i];
 		ctx->users++;
-		ret = ctx;
 	}
 	pthread_mutex_unlock(&reg_lock);
-	return ret;
+	if (ctx && (!same_mm(ctx) || !ring_intact(ctx))) {
+		ctx_put(ctx);
+		ctx = NULL;
+	}
+	return ctx;
 }
 
 void ctx_put(struct evfdfs_io_ctx *ctx)
@@ -145,362 +190,6 @@ void ctx_put(struct evfdfs_io_ctx *ctx)
 	if (--ctx->users == 0 && ctx->dead)
 		pthread_cond_broadcast(&ctx->idle);
 	pthread_mutex_unlock(&reg_lock);
-}
-
-/* ---- submissions in flight ------------------------------------------ */
-
-static unsigned int bucket_of(const struct evfdfs_io_ctx *ctx, uint64_t obj)
-{
-	/* iocbs are 64 bytes apart at best: drop the low bits, mix. */
-	uint64_t h = (obj >> 6) * UINT64_C(0x9e3779b97f4a7c15);
-
-	return (unsigned int)(h >> 40) & (ctx->nbuckets - 1);
-}
-
-/* ctx->lock held.  Appends, so that each chain is oldest first. */
-int ctx_sub_add(struct evfdfs_io_ctx *ctx, struct sub *s)
-{
-	struct sub **pp = &ctx->buckets[bucket_of(ctx, s->obj)];
-
-	while (*pp)
-		pp = &(*pp)->next;
-	s->next = NULL;
-	s->seq = ctx->next_seq++;
-	*pp = s;
-	ctx->nsubs++;
-	ctx->nparks += s->parks;
-	ctx->evbytes += s->evsize;
-	return 0;
-}
-
-void sub_free(struct sub *s)
-{
-	if (!s)
-		return;
-	free(s->iov);
-	free(s);
-}
-
-/* ctx->lock held.  Drop the submission @seq of @obj if it is still there. */
-void ctx_sub_drop_seq(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t seq)
-{
-	struct sub **pp = &ctx->buckets[bucket_of(ctx, obj)];
-	struct sub *s;
-
-	for (; *pp; pp = &(*pp)->next) {
-		if ((*pp)->seq != seq)
-			continue;
-		s = *pp;
-		*pp = s->next;
-		ctx->nsubs--;
-		ctx->nparks -= s->parks;
-		ctx->evbytes -= s->evsize;
-		sub_free(s);
-		return;
-	}
-}
-
-/*
- * ctx->lock held.  Unlink and return the submission an event of @obj with
- * aio_data @data completes (see the file comment), or NULL.
- */
-struct sub *ctx_sub_take(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t data,
-			 bool wants_data)
-{
-	struct sub **pp, **first = NULL, **best = NULL;
-	struct sub *s;
-
-	for (pp = &ctx->buckets[bucket_of(ctx, obj)]; *pp; pp = &(*pp)->next) {
-		s = *pp;
-		if (s->obj != obj)
-			continue;
-		if (!first)
-			first = pp;
-		if (s->data != data)
-			continue;
-		if (!wants_data || s->opcode == IOCB_CMD_PREAD ||
-		    s->opcode == IOCB_CMD_PREADV) {
-			best = pp;
-			break;
-		}
-		if (!best)
-			best = pp;
-	}
-	if (!best)
-		best = first;
-	if (!best)
-		return NULL;
-	s = *best;
-	*best = s->next;
-	ctx->nsubs--;
-	ctx->nparks -= s->parks;
-	ctx->evbytes -= s->evsize;
-	return s;
-}
-
-/* ---- events --------------------------------------------------------- */
-
-static int backlog_push(struct evfdfs_io_ctx *ctx, const struct io_event *ev)
-{
-	if (ctx->bl_len == ctx->bl_cap) {
-		unsigned int cap = ctx->bl_cap ? ctx->bl_cap * 2 : 64;
-		struct io_event *n = malloc(cap * sizeof(*n));
-		unsigned int i;
-
-		if (!n)
-			return -ENOMEM;
-		for (i = 0; i < ctx->bl_len; i++)
-			n[i] = ctx->backlog[(ctx->bl_head + i) % ctx->bl_cap];
-		free(ctx->backlog);
-		ctx->backlog = n;
-		ctx->bl_head = 0;
-		ctx->bl_cap = cap;
-	}
-	ctx->backlog[(ctx->bl_head + ctx->bl_len) % ctx->bl_cap] = *ev;
-	ctx->bl_len++;
-	return 0;
-}
-
-/*
- * Put a completed read's data where the submission asked.  The kernel
- * copies as the read runs, so a buffer that faults gives a short count, or
- * -EFAULT when nothing could be stored (A31): the same is done here.
- */
-static void deliver_data(const struct sub *s, struct io_event *ev,
-			 const void *data, uint32_t datalen)
-{
-	size_t want, done;
-
-	if (!s || !datalen || (int64_t)ev->res <= 0)
-		return;
-	want = datalen < (uint64_t)ev->res ? datalen : (size_t)ev->res;
-	if (s->opcode == IOCB_CMD_PREAD) {
-		struct iovec one = { (void *)(uintptr_t)s->buf, s->len };
-
-		done = umem_scatter(&one, 1, data, want);
-	} else {
-		done = umem_scatter(s->iov, s->iovcnt, data, want);
-	}
-	if (done < (size_t)ev->res)
-		ev->res = done ? (__s64)done : -EFAULT;
-}
-
-/*
- * Events of one read whose data is stored in the caller's memory in one
- * process_vm_writev (each read's own call cost a system call per event,
- * two with the getpid behind it).
- */
-#define DLV_EVENTS 64u
-#define DLV_SEGS 1024u /* the kernel's UIO_MAXIOV */
-
-struct dlv_ev {
-	struct io_event ev;
-	struct sub *s;
-	const void *data;
-	uint32_t datalen;
-	size_t want; /* bytes to store; 0: none */
-};
-
-struct dlv {
-	struct dlv_ev e[DLV_EVENTS];
-	struct iovec loc[DLV_EVENTS], rem[DLV_SEGS];
-	unsigned int n, nloc, nrem;
-};
-
-/*
- * Add the caller's segments for d->want bytes of @d to the gather list,
- * cutting d->want to what they hold.  Returns 1 when added, 0 when they
- * do not fit (nothing added), -1 when they hold nothing (deliver_data()
- * makes that -EFAULT).
- */
-static int dlv_segs(struct dlv *b, struct dlv_ev *d)
-{
-	const struct sub *s = d->s;
-	unsigned int i, k = b->nrem;
-	size_t left = d->want, l;
-
-	if (s->opcode == IOCB_CMD_PREAD) {
-		if (k == DLV_SEGS)
-			return 0;
-		l = s->len < left ? (size_t)s->len : left;
-		b->rem[k].iov_base = (void *)(uintptr_t)s->buf;
-		b->rem[k++].iov_len = l;
-		left -= l;
-	} else {
-		for (i = 0; i < s->iovcnt && left; i++) {
-			l = s->iov[i].iov_len < left ? s->iov[i].iov_len : left;
-			if (!l)
-				continue;
-			if (k == DLV_SEGS)
-				return 0;
-			b->rem[k].iov_base = s->iov[i].iov_base;
-			b->rem[k++].iov_len = l;
-			left -= l;
-		}
-	}
-	if (left == d->want)
-		return -1;
-	d->want -= left;
-	b->nrem = k;
-	b->loc[b->nloc].iov_base = (void *)d->data;
-	b->loc[b->nloc++].iov_len = d->want;
-	return 1;
-}
-
-/*
- * Store the data of the gathered events, then queue them all in order.
- * Where the one call stops short (a fault, or a refusal), each event from
- * the first not stored whole on is stored alone, as deliver_data() does.
- */
-static int dlv_flush(struct evfdfs_io_ctx *ctx, struct dlv *b)
-{
-	ssize_t got = umem_scatter_vec(b->loc, b->nloc, b->rem, b->nrem);
-	size_t stored = got > 0 ? (size_t)got : 0;
-	unsigned int i;
-	int ret = 0;
-
-	for (i = 0; i < b->n; i++) {
-		struct dlv_ev *d = &b->e[i];
-
-		if (d->want && stored >= d->want) {
-			stored -= d->want;
-			if (d->want < (size_t)d->ev.res)
-				d->ev.res = (__s64)d->want;
-		} else if (d->want) {
-			stored = 0;
-			deliver_data(d->s, &d->ev, d->data, d->datalen);
-		}
-		sub_free(d->s);
-		if (!ret)
-			ret = backlog_push(ctx, &d->ev);
-	}
-	b->n = b->nloc = b->nrem = 0;
-	return ret;
-}
-
-/*
- * One record read from the control file: bookkeeping now, data and
- * backlog with the others of its read (dlv_flush()).
- */
-static int take_event(struct evfdfs_io_ctx *ctx, struct dlv *b, const void *rec,
-		      size_t len, size_t *used)
-{
-	struct dlv_ev *d;
-	int n, ret;
-
-	if (b->n == DLV_EVENTS) {
-		ret = dlv_flush(ctx, b);
-		if (ret)
-			return ret;
-	}
-	d = &b->e[b->n];
-	n = codec_event_parse(rec, len, &d->ev, &d->data, &d->datalen);
-	if (n < 0)
-		return n;
-	*used = (size_t)n;
-	d->s = ctx_sub_take(ctx, d->ev.obj, d->ev.data, d->datalen > 0);
-	d->want = 0;
-	if (!d->s || !d->datalen || (int64_t)d->ev.res <= 0) {
-		b->n++;
-		return 0;
-	}
-	d->want = d->datalen < (uint64_t)d->ev.res ? d->datalen
-						   : (size_t)d->ev.res;
-	ret = dlv_segs(b, d);
-	if (ret == 0) {
-		/* The list is full: store what it has, start anew. */
-		ret = dlv_flush(ctx, b);
-		if (ret) {
-			sub_free(d->s);
-			return ret;
-		}
-		b->e[0] = *d;
-		d = &b->e[0];
-		ret = dlv_segs(b, d); /* alone, it fits (KERNEL_MAX_IOV) */
-	}
-	if (ret < 0) {
-		d->want = 0;
-		deliver_data(d->s, &d->ev, d->data, d->datalen);
-	}
-	b->n++;
-	return 0;
-}
-
-/*
- * Make the read buffer big enough for every event in flight (at least
- * RBUF_MIN, at most one record's worth), so that one read collects a whole
- * batch: each further read is another FUSE round trip, and a poll before
- * it one more.  It only grows.  Returns 0 or -ENOMEM.
- */
-static int rbuf_fit(struct evfdfs_io_ctx *ctx)
-{
-	size_t want = ctx->evbytes;
-	void *p;
-
-	if (want < RBUF_MIN)
-		want = RBUF_MIN;
-	if (want > EVFDFS_WIRE_MAX_RECORD)
-		want = EVFDFS_WIRE_MAX_RECORD;
-	want = (want + 4095) & ~(size_t)4095;
-	if (ctx->rbuf && want <= ctx->rbuf_size)
-		return 0;
-	if (want < ctx->rbuf_size)
-		want = ctx->rbuf_size;
-	if (posix_memalign(&p, 4096, want))
-		return ctx->rbuf ? 0 : -ENOMEM; /* the old one still works */
-	free(ctx->rbuf);
-	ctx->rbuf = p;
-	ctx->rbuf_size = want;
-	return 0;
-}
-
-/*
- * ctx_read_events() - one non-blocking read of the control file into the
- * backlog; ctx->lock held.  Returns the number of events read, or -errno
- * (-EAGAIN: none ready).
- *
- * A read returns whole records, at least one; a buffer too small for the
- * first fails with EINVAL, and then the largest record fits.  The buffer
- * is page-aligned so that one read(2) stays one FUSE request.
- */
-int ctx_read_events(struct evfdfs_io_ctx *ctx)
-{
-	size_t off = 0, used;
-	ssize_t n;
-	int ret = 0, flush, count = 0;
-
-	if (!ctx->dlv) {
-		ctx->dlv = calloc(1, sizeof(*ctx->dlv));
-		if (!ctx->dlv)
-			return -ENOMEM;
-	}
-	for (;;) {
-		ret = rbuf_fit(ctx);
-		if (ret)
-			return ret;
-		n = read(ctx->fd, ctx->rbuf, ctx->rbuf_size);
-		if (n >= 0)
-			break;
-		if (errno != EINVAL || ctx->rbuf_size >= EVFDFS_WIRE_MAX_RECORD)
-			return -errno;
-		free(ctx->rbuf);
-		ctx->rbuf = NULL;
-		ctx->rbuf_size = EVFDFS_WIRE_MAX_RECORD;
-	}
-	while (off < (size_t)n) {
-		ret = take_event(ctx, ctx->dlv, ctx->rbuf + off,
-				 (size_t)n - off, &used);
-		if (ret)
-			break;
-		off += used;
-		count++;
-	}
-	flush = dlv_flush(ctx, ctx->dlv);
-	if (!ret)
-		ret = flush;
-	if (ret && !count)
-		return ret;
-	return count;
 }
 
 /* ---- setup and destroy ---------------------------------------------- */
@@ -536,26 +225,83 @@ err_close:
 	return ret;
 }
 
+static unsigned int possible_cpus(void)
+{
+	unsigned int a, b, n = 0;
+	char buf[256], *p = buf;
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
+
+	if (!f || !fgets(buf, sizeof(buf), f)) {
+		if (f)
+			fclose(f);
+		n = (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
+		return n ? n : 1;
+	}
+	fclose(f);
+	while (*p) {
+		if (sscanf(p, "%u-%u", &a, &b) == 2)
+			n += b - a + 1;
+		else if (sscanf(p, "%u", &a) == 1)
+			n++;
+		p = strchr(p, ',');
+		if (!p)
+			break;
+		p++;
+	}
+	return n ? n : 1;
+}
+
+/*
+ * The ring of io_setup(@nr_events), the kernel's size (A11, A13), in a
+ * sealed memfd (so that the daemon's mapping cannot shrink under it), with
+ * the control page after it; mapped shared.  Returns the memfd or -errno.
+ */
+static int ring_make(struct evfdfs_io_ctx *ctx, unsigned int nr_events)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	__u64 bytes;
+	void *map;
+	int fd, ret;
+
+	if (page <= 0)
+		page = 4096;
+	ret = evfdfs_wire_ring_size(nr_events, possible_cpus(), (uint32_t)page,
+				    &ctx->nr, &bytes);
+	if (ret)
+		return ret;
+	if (bytes > SIZE_MAX / 2)
+		return -ENOMEM;
+	fd = memfd_create("[aio]", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	ctx->map_len = (size_t)bytes + (size_t)page;
+	if (ftruncate(fd, (off_t)ctx->map_len) ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL)) {
+		ret = errno == EFBIG || errno == ENOSPC ? -ENOMEM : -errno;
+		goto err_close;
+	}
+	map = mmap(NULL, ctx->map_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   0);
+	if (map == MAP_FAILED) {
+		ret = -ENOMEM;
+		goto err_close;
+	}
+	ctx->ring = map;
+	ctx->ctl = (struct evfdfs_wire_ring_ctl *)((char *)map + bytes);
+	return fd;
+err_close:
+	close(fd);
+	return ret;
+}
+
 static void ctx_free(struct evfdfs_io_ctx *ctx)
 {
-	unsigned int i;
-	struct sub *s;
-
-	for (i = 0; i < ctx->nbuckets; i++)
-		while ((s = ctx->buckets[i])) {
-			ctx->buckets[i] = s->next;
-			sub_free(s);
-		}
 	if (ctx->fd >= 0)
 		close(ctx->fd);
-	if (ctx->killfd >= 0)
-		close(ctx->killfd);
+	if (ctx->ring)
+		munmap(ctx->ring, ctx->map_len);
 	pthread_mutex_destroy(&ctx->lock);
 	pthread_cond_destroy(&ctx->idle);
-	free(ctx->buckets);
-	free(ctx->backlog);
-	free(ctx->rbuf);
-	free(ctx->dlv);
 	free(ctx);
 }
 
@@ -563,9 +309,11 @@ EXPORT int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 			   struct evfdfs_io_ctx **ctxp)
 {
 	KEEP_ERRNO;
-	struct evfdfs_wire_setup rec;
+	struct evfdfs_wire_setup_ring rec;
 	struct evfdfs_io_ctx *ctx, *cur;
-	int ret;
+	struct evfdfs_wire_ring *r;
+	int ret, memfd;
+	uint32_t id;
 
 	/* io_setup's order: the pointer, then *ctxp, then nr_events (A10). */
 	if (umem_read(&cur, (uintptr_t)ctxp, sizeof(cur)) ||
@@ -576,124 +324,125 @@ EXPORT int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 	ctx = calloc(1, sizeof(*ctx));
 	if (!ctx)
 		return -ENOMEM;
-	ctx->fd = ctx->killfd = -1;
+	ctx->fd = -1;
 	pthread_mutex_init(&ctx->lock, NULL);
 	pthread_cond_init(&ctx->idle, NULL);
 	ctx->pid = getpid();
 	ctx->nr_events = nr_events;
-	ctx->rbuf_size = RBUF_MIN;
-	ctx->nbuckets = 16;
-	while (ctx->nbuckets < nr_events && ctx->nbuckets < MAX_BUCKETS)
-		ctx->nbuckets *= 2;
-	ctx->buckets = calloc(ctx->nbuckets, sizeof(*ctx->buckets));
-	if (!ctx->buckets) {
-		ret = -ENOMEM;
+	memfd = ring_make(ctx, nr_events);
+	if (memfd < 0) {
+		ret = memfd;
 		goto err_free;
 	}
 	ret = open_control(mnt, &ctx->dev);
 	if (ret < 0)
-		goto err_free;
+		goto err_memfd;
 	ctx->fd = ret;
-	ctx->killfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (ctx->killfd < 0) {
-		ret = -errno;
-		goto err_free;
-	}
-	codec_setup_fill(&rec, nr_events);
+	ctx->dead = true; /* in the registry for its id, not usable yet */
+	ret = reg_add(ctx, &id);
+	if (ret)
+		goto err_memfd;
+	r = ctx->ring;
+	r->id = id;
+	r->nr = ctx->nr;
+	r->head = r->tail = 0;
+	r->magic = EVFDFS_RING_MAGIC;
+	r->compat_features = 1;
+	r->incompat_features = 0;
+	r->header_length = EVFDFS_RING_HEADER;
+	codec_setup_fill(&rec, nr_events, memfd, id, (uintptr_t)r);
 	errno = 0;
 	if (write(ctx->fd, &rec, sizeof(rec)) != (ssize_t)sizeof(rec)) {
 		ret = errno ? -errno : -EIO;
-		goto err_free;
+		goto err_unreg;
 	}
-	ret = reg_add(ctx);
-	if (ret)
-		goto err_free;
-	*ctxp = ctx;
+	close(memfd); /* the mappings keep the pages */
+	pthread_mutex_lock(&reg_lock);
+	ctx->dead = false;
+	pthread_mutex_unlock(&reg_lock);
+	*ctxp = (struct evfdfs_io_ctx *)r;
 	return 0;
+err_unreg:
+	pthread_mutex_lock(&reg_lock);
+	reg[reg_find(r)] = reg[--reg_len];
+	pthread_mutex_unlock(&reg_lock);
+err_memfd:
+	close(memfd);
 err_free:
 	ctx_free(ctx);
 	return ret;
 }
 
-/* Pending polls would never complete by themselves: cancel them (A17). */
-static void cancel_polls(struct evfdfs_io_ctx *ctx)
-{
-	struct evfdfs_wire_cancel rec;
-	unsigned int i;
-	struct sub *s;
-
-	for (i = 0; i < ctx->nbuckets; i++)
-		for (s = ctx->buckets[i]; s; s = s->next) {
-			if (s->opcode != IOCB_CMD_POLL)
-				continue;
-			codec_cancel_fill(&rec, 0, s->obj);
-			if (write(ctx->fd, &rec, sizeof(rec)) < 0 &&
-			    errno != EINPROGRESS && errno != EINVAL)
-				return; /* the daemon is gone */
-		}
-}
-
 /*
- * Wait, uninterruptibly, until every submission has completed, so that
- * their RESFD counters have been signalled when destroy returns (A17);
- * their events are dropped with the context.
- *
- * Except the transfers that would have held the submitter inside
- * io_submit on Linux (a read of an empty counter or pipe, a write to a
- * full pipe: struct sub.parks): the daemon accepts those and lets them
- * wait, so nothing but the close of the context ends them (with -EINTR).
- * Waiting for them here would wait for ever.
+ * Wait, uninterruptibly, until the daemon has completed every request of
+ * the context, so that their RESFD counters have been signalled when
+ * destroy returns (A17); their events are dropped with the ring.  The
+ * daemon has ended (DESTROY) what would never end by itself: pending
+ * POLLs, and the transfers that would have held the submitter inside
+ * io_submit on Linux.  If the daemon goes away, nothing will come: a
+ * DESTROY written again then fails with other than EINVAL.
  */
 static void drain(struct evfdfs_io_ctx *ctx)
 {
-	struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
-	int ret;
+	_Atomic uint32_t *w = (_Atomic uint32_t *)&ctx->ctl->inflight;
+	struct timespec ts = { 0, 200 * 1000 * 1000 };
+	struct evfdfs_wire_destroy rec;
+	uint32_t v;
 
-	while (ctx->nsubs > ctx->nparks) {
-		ret = ctx_read_events(ctx);
-		if (ret == -EAGAIN || ret == -EINTR) {
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR)
-				return;
+	codec_destroy_fill(&rec);
+	while ((v = atomic_load_explicit(w, memory_order_acquire)) != 0) {
+		if (syscall(SYS_futex, w, FUTEX_WAIT, v, &ts, NULL, 0) == 0 ||
+		    errno != ETIMEDOUT)
 			continue;
-		}
-		if (ret < 0)
-			return; /* the daemon is gone: nothing will come */
+		if (write(ctx->fd, &rec, sizeof(rec)) < 0 && errno != EINVAL)
+			return;
 	}
 }
 
-EXPORT int evfdfs_io_destroy(struct evfdfs_io_ctx *ctx)
+EXPORT int evfdfs_io_destroy(struct evfdfs_io_ctx *h)
 {
 	KEEP_ERRNO;
-	static const uint64_t one = 1;
+	struct evfdfs_wire_destroy rec;
+	struct evfdfs_io_ctx *ctx;
+	bool told;
 	long i;
 
+	ctx = ctx_get(h); /* A15's checks, as every call */
+	if (!ctx)
+		return -EINVAL;
 	pthread_mutex_lock(&reg_lock);
-	i = reg_find(ctx);
-	if (i < 0 || ctx->dead || ctx->pid != getpid()) {
+	i = reg_find(h);
+	if (i < 0 || ctx->dead) {
+		ctx->users--;
 		pthread_mutex_unlock(&reg_lock);
 		return -EINVAL;
 	}
 	reg[i] = reg[--reg_len];
 	ctx->dead = true;
-	if (write(ctx->killfd, &one, sizeof(one)) < 0) {
-		/* cannot fail: a fresh eventfd far from overflow */
-	}
+	ctx->users--;
+	pthread_mutex_unlock(&reg_lock);
+
+	/* The daemon wakes the waiters (POLLHUP) and ends the endless. */
+	codec_destroy_fill(&rec);
+	told = write(ctx->fd, &rec, sizeof(rec)) == (ssize_t)sizeof(rec);
+	pthread_mutex_lock(&reg_lock);
 	while (ctx->users)
 		pthread_cond_wait(&ctx->idle, &reg_lock);
 	pthread_mutex_unlock(&reg_lock);
 
 	/* Nobody else can reach ctx now. */
-	cancel_polls(ctx);
-	drain(ctx);
+	if (told)
+		drain(ctx);
 	ctx_free(ctx);
 	return 0;
 }
 
-EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *ctx, struct iocb *iocb,
+EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *h, struct iocb *iocb,
 			    struct io_event *result)
 {
 	KEEP_ERRNO;
 	struct evfdfs_wire_cancel rec;
+	struct evfdfs_io_ctx *ctx;
 	uint32_t key;
 	int ret = 0;
 
@@ -704,7 +453,7 @@ EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *ctx, struct iocb *iocb,
 		return -EFAULT;
 	if (key)
 		return -EINVAL;
-	ctx = ctx_get(ctx);
+	ctx = ctx_get(h);
 	if (!ctx)
 		return -EINVAL;
 	codec_cancel_fill(&rec, key, (uintptr_t)iocb);

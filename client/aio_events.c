@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
  * evfdfs_io_getevents() and evfdfs_io_pgetevents(): completions from the
- * control file, with io_getevents(2)'s rules (A60-A65, A70-A72).
+ * context's ring, with io_getevents(2)'s rules (A60-A65, A70-A72).
  *
- * Events are read from the control file without blocking (it is open
- * O_NONBLOCK), a read's data is stored in the caller's buffer at once (the
- * kernel's read has done so before its event exists), and the events wait
- * in the context's backlog until a call returns them.  Waiting is a
- * ppoll(2) on the control file and the context's kill eventfd, with the
- * remaining timeout and, for pgetevents, the caller's mask: ppoll installs
- * the mask only for the wait and is never restarted after a handler, which
- * are io_pgetevents's rules (A64, A71, A72).
+ * Events are taken from the ring, io_events[head..tail) modulo the
+ * library's own nr, as the kernel's aio_read_events_ring() takes them
+ * (the caller may have reaped some itself, A82), and head is stored
+ * after them: no request reaches the daemon while events are there.
+ * Waiting is a ppoll(2) on the control file, which is readable while the
+ * ring holds events (the daemon notifies its pollers after publishing),
+ * and hangs up once the context is destroyed: with the remaining timeout
+ * and, for pgetevents, the caller's mask.  ppoll installs the mask only
+ * for the wait and is never restarted after a handler, which are
+ * io_pgetevents's rules (A64, A71, A72); a futex wait on tail would be
+ * restarted under SA_RESTART, where Linux fails with EINTR.
  *
  * The timeout, as the kernel reads it (A62): tv_sec < 0, or a negative
  * total tv_sec * 1e9 + tv_nsec, waits for ever; a total of 0 does not
@@ -19,8 +22,10 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/vfs.h>
 #include <time.h>
 
 #include "libevfdfs_i.h"
@@ -81,71 +86,59 @@ static bool time_left(const struct wait_plan *w, struct timespec *left)
 }
 
 /*
- * Move up to @room events from the backlog to the caller's @events.
- * Returns how many, or -EFAULT (nothing moved: the events stay, A65).
- * ctx->lock held.
+ * Move up to @room events from the ring to the caller's @events and store
+ * head past them.  Returns how many, or -EFAULT (nothing moved: the events
+ * stay, A65).
  */
-static int hand_over(struct evfdfs_io_ctx *ctx, struct io_event *events,
-		     long room)
+static int reap(struct evfdfs_io_ctx *ctx, struct io_event *events, long room)
 {
-	unsigned int k, first;
-	size_t len0;
+	struct evfdfs_wire_ring *r = ctx->ring;
+	uint32_t nr = ctx->nr, head, tail, k, first;
+	int ret;
 
-	k = ctx->bl_len < room ? ctx->bl_len : (unsigned int)room;
+	pthread_mutex_lock(&ctx->lock);
+	head = atomic_load_explicit((_Atomic uint32_t *)&r->head,
+				    memory_order_relaxed) %
+	       nr;
+	tail = atomic_load_explicit((_Atomic uint32_t *)&r->tail,
+				    memory_order_acquire) %
+	       nr;
+	k = tail >= head ? tail - head : nr - head + tail;
+	if ((long)k > room)
+		k = (uint32_t)room;
+	ret = (int)k;
 	if (!k)
-		return 0;
-	/* The backlog is a ring: at most two runs. */
-	first = ctx->bl_cap - ctx->bl_head;
-	if (first > k)
-		first = k;
-	len0 = first * sizeof(*events);
-	if (umem_write((uintptr_t)events, &ctx->backlog[ctx->bl_head], len0) ||
-	    (k > first && umem_write((uintptr_t)events + len0, ctx->backlog,
-				     (k - first) * sizeof(*events))))
-		return -EFAULT;
-	ctx->bl_head = (ctx->bl_head + k) % ctx->bl_cap;
-	ctx->bl_len -= k;
-	ctx->unreaped -= k;
-	return (int)k;
+		goto out;
+	/* The ring wraps: at most two runs. */
+	first = nr - head < k ? nr - head : k;
+	if (umem_write((uintptr_t)events, &r->io_events[head],
+		       first * sizeof(*events)) ||
+	    (k > first &&
+	     umem_write((uintptr_t)(events + first), &r->io_events[0],
+			(k - first) * sizeof(*events)))) {
+		ret = -EFAULT;
+		goto out;
+	}
+	atomic_store_explicit((_Atomic uint32_t *)&r->head, (head + k) % nr,
+			      memory_order_release);
+out:
+	pthread_mutex_unlock(&ctx->lock);
+	return ret;
 }
 
 static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 		     struct io_event *events, const struct timespec *ts,
 		     const sigset_t *mask)
 {
-	struct pollfd pfd[2] = {
-		{ .fd = ctx->fd, .events = POLLIN },
-		{ .fd = ctx->killfd, .events = POLLIN },
-	};
+	struct pollfd pfd = { .fd = ctx->fd, .events = POLLIN };
 	struct timespec left;
 	struct wait_plan w;
-	bool woke = false;
 	long got = 0;
 	int ret;
 
 	plan_wait(ts, min_nr, &w);
 	for (;;) {
-		pthread_mutex_lock(&ctx->lock);
-		ret = hand_over(ctx, events + got, nr - got);
-		/* Completions the daemon may have (or says it has): fetch. */
-		if (ret >= 0 && got + ret < nr &&
-		    (woke || ctx->unreaped > ctx->bl_len)) {
-			int r = ctx_read_events(ctx);
-
-			if (r > 0) {
-				int more = hand_over(ctx, events + got + ret,
-						     nr - got - ret);
-
-				if (more > 0)
-					ret += more;
-				else if (more < 0 && ret == 0)
-					ret = more; /* EFAULT (A65) */
-			} else if (r < 0 && r != -EAGAIN && r != -EINTR &&
-				   ret == 0) {
-				ret = r;
-			}
-		}
-		pthread_mutex_unlock(&ctx->lock);
+		ret = reap(ctx, events + got, nr - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += ret;
@@ -153,14 +146,27 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 			return (int)got;
 		if (!w.forever && !time_left(&w, &left))
 			return (int)got;
-		ret = ppoll(pfd, 2, w.forever ? NULL : &left, mask);
+		if (__atomic_load_n(&ctx->dead, __ATOMIC_RELAXED))
+			return got ? (int)got : -EINVAL; /* destroyed (A18) */
+		ret = ppoll(&pfd, 1, w.forever ? NULL : &left, mask);
 		if (ret < 0) {
 			ret = -errno;
 			return got ? (int)got : ret; /* EINTR (A64) */
 		}
-		if (pfd[1].revents)
-			return got ? (int)got : -EINVAL; /* destroyed (A18) */
-		woke = ret > 0;
+		if (pfd.revents & (POLLHUP | POLLERR | POLLNVAL)) {
+			struct statfs sfs;
+
+			ret = reap(ctx, events + got, nr - got);
+			if (ret > 0)
+				got += ret;
+			if (got)
+				return (int)got;
+			/* The daemon gone (ENOTCONN), or destroyed (A18). */
+			if (!__atomic_load_n(&ctx->dead, __ATOMIC_RELAXED) &&
+			    fstatfs(ctx->fd, &sfs) != 0)
+				return -errno;
+			return -EINVAL;
+		}
 	}
 }
 
@@ -177,12 +183,13 @@ static int read_timeout(const struct timespec *timeout, struct timespec *ts,
 	return 0;
 }
 
-static int getevents_entry(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
+static int getevents_entry(struct evfdfs_io_ctx *h, long min_nr, long nr,
 			   struct io_event *events,
 			   const struct timespec *timeout, bool masked,
 			   const sigset_t *sigmask)
 {
 	const struct timespec *tsp;
+	struct evfdfs_io_ctx *ctx;
 	struct timespec ts;
 	sigset_t mask;
 	int ret;
@@ -196,7 +203,7 @@ static int getevents_entry(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 		if (umem_read(&mask, (uintptr_t)sigmask, 8))
 			return -EFAULT;
 	}
-	ctx = ctx_get(ctx);
+	ctx = ctx_get(h);
 	if (!ctx)
 		return -EINVAL;
 	if (min_nr < 0 || nr < min_nr)

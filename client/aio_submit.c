@@ -9,7 +9,7 @@
  *
  *   1  reading iocbpp[i] and the iocb faults    library: EFAULT, nothing sent
  *   2  aio_reserved2, 3 negative aio_nbytes     daemon (EINVAL)
- *   4  no capacity left                         library: EAGAIN, nothing sent
+ *   4  no slot left in the ring (A80, A81)      daemon: EAGAIN
  *   5, 6  aio_fildes, aio_resfd                 daemon, in our fd table
  *   7  aio_key not writable                     library probes: SUB_KEY_FAULT
  *   8, 9  opcode, A30                           daemon; the library probes
@@ -18,11 +18,9 @@
  *                                               and copies a write's data
  *                                               (SUB_BUF_FAULT if it cannot)
  *
- * Capacity is the library's: it alone knows how many completions the
- * caller has not collected yet (events read from the control file may
- * wait in the context's backlog), and a submit that would leave more than
- * nr_events of them fails with EAGAIN, as emulation.md asks.  The check
- * is skipped for an iocb that fails step 2 or 3, which come first.
+ * Capacity is the ring's, and the daemon's to check: it sees the events
+ * waiting in the ring (the caller may reap them itself, A82) and the
+ * requests in flight.
  *
  * Records are sent in batches (one write(2), at most one FUSE request of
  * EVFDFS_WIRE_MAX_RECORD bytes, from a page-aligned buffer so that the
@@ -62,21 +60,14 @@
 struct rec_info {
 	struct iocb cb; /* as read */
 	uint64_t obj;
-	uint64_t seq;
 	uint32_t flags;
 };
-
-/* Descriptors whose may_park() answer one call has looked up. */
-#define PARK_CACHE 8u
 
 struct batch {
 	char *buf;
 	size_t len, cap;
 	struct rec_info *info;
 	unsigned int n, info_cap;
-	int pk_fd[PARK_CACHE];
-	bool pk_val[PARK_CACHE];
-	unsigned int pk_n;
 	size_t wmax; /* the longest write(2) that arrives whole; 0: not known */
 };
 
@@ -186,89 +177,6 @@ static bool past_step6(const struct evfdfs_io_ctx *ctx, const struct iocb *cb,
 	}
 }
 
-/*
- * Could this transfer wait in the daemon until the context is closed?  On
- * Linux only regular files and block devices run I/O that completes by
- * itself; a stream (pipe, socket, eventfd) blocks io_submit instead, and
- * so does a counter of the mount, which is a regular file to stat(2).
- * AT_STATX_DONT_SYNC: no FUSE round trip for a file of the mount.  Asked
- * once per descriptor in one call (@b remembers): a batch of reads of one
- * file costs one statx, not one per iocb.  The answer only decides
- * whether destroy waits for the request (drain()).
- */
-static bool may_park(const struct evfdfs_io_ctx *ctx, struct batch *b,
-		     const struct iocb *cb)
-{
-	int fd = (int)cb->aio_fildes;
-	struct statx stx;
-	unsigned int i;
-	bool v;
-
-	switch (cb->aio_lio_opcode) {
-	case IOCB_CMD_PREAD:
-	case IOCB_CMD_PREADV:
-	case IOCB_CMD_PWRITE:
-	case IOCB_CMD_PWRITEV:
-		break;
-	default:
-		return false;
-	}
-	for (i = 0; i < b->pk_n; i++)
-		if (b->pk_fd[i] == fd)
-			return b->pk_val[i];
-	if (statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE,
-		  &stx) != 0)
-		v = true;
-	else if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == ctx->dev)
-		v = true;
-	else
-		v = !S_ISREG(stx.stx_mode) && !S_ISBLK(stx.stx_mode);
-	if (b->pk_n < PARK_CACHE) {
-		b->pk_fd[b->pk_n] = fd;
-		b->pk_val[b->pk_n++] = v;
-	}
-	return v;
-}
-
-/*
- * The most the EVENT record of @cb can take: a read's carries up to
- * min(length, EVFDFS_WIRE_MAX_DATA) bytes.  Sizes the reads of events
- * (ctx_read_events()); too much only costs buffer room.
- */
-static uint32_t event_room(const struct iocb *cb, const struct iovec *iov)
-{
-	uint64_t len = 0;
-	unsigned int i;
-
-	if (cb->aio_lio_opcode == IOCB_CMD_PREAD) {
-		len = cb->aio_nbytes;
-	} else if (cb->aio_lio_opcode == IOCB_CMD_PREADV && iov) {
-		for (i = 0; i < cb->aio_nbytes && len < EVFDFS_WIRE_MAX_DATA;
-		     i++)
-			len += iov[i].iov_len < EVFDFS_WIRE_MAX_DATA
-				       ? iov[i].iov_len
-				       : EVFDFS_WIRE_MAX_DATA;
-	}
-	if (len > EVFDFS_WIRE_MAX_DATA)
-		len = EVFDFS_WIRE_MAX_DATA;
-	return EVFDFS_WIRE_ALIGN(
-		(uint32_t)(sizeof(struct evfdfs_wire_event) + len));
-}
-
-/* Forget records [from, b->n) of the batch: they were not accepted. */
-static void release(struct evfdfs_io_ctx *ctx, struct batch *b,
-		    unsigned int from)
-{
-	unsigned int i;
-
-	pthread_mutex_lock(&ctx->lock);
-	for (i = from; i < b->n; i++) {
-		ctx_sub_drop_seq(ctx, b->info[i].obj, b->info[i].seq);
-		ctx->unreaped--;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-}
-
 /* Zero aio_key of records [from, to) whose key is not 0 already. */
 static void zero_keys(struct batch *b, unsigned int from, unsigned int to)
 {
@@ -315,14 +223,10 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 		k += m;
 		off += (size_t)n;
 	}
-	if (k < b->n) {
-		if (past_step6(ctx, &b->info[k].cb, b->info[k].flags, err))
-			zero_keys(b, k, k + 1);
-		release(ctx, b, k);
-	}
+	if (k < b->n && past_step6(ctx, &b->info[k].cb, b->info[k].flags, err))
+		zero_keys(b, k, k + 1);
 	b->n = 0;
 	b->len = 0;
-	b->pk_n = 0; /* looked up again for the next write */
 	return -err;
 }
 
@@ -351,49 +255,6 @@ static struct iovec *read_iovs(const struct iocb *cb, int *err)
 }
 
 /*
- * Reserve a slot and record the submission (step 4 and the bookkeeping).
- * Takes @iov.  Returns 0, -EAGAIN or -ENOMEM.
- */
-static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
-		 struct iovec *iov, bool early_einval, bool parks,
-		 uint64_t *seq)
-{
-	struct sub *s = calloc(1, sizeof(*s));
-	int ret = 0;
-
-	if (!s) {
-		free(iov);
-		return -ENOMEM;
-	}
-	s->obj = obj;
-	s->data = cb->aio_data;
-	s->opcode = cb->aio_lio_opcode;
-	if (s->opcode == IOCB_CMD_PREAD) {
-		s->buf = cb->aio_buf;
-		s->len = cb->aio_nbytes;
-	} else if (s->opcode == IOCB_CMD_PREADV && iov) {
-		s->iov = iov;
-		s->iovcnt = (unsigned int)cb->aio_nbytes;
-		iov = NULL;
-	}
-	free(iov);
-	s->evsize = event_room(cb, s->iov);
-	s->parks = parks;
-	pthread_mutex_lock(&ctx->lock);
-	if (!early_einval && ctx->unreaped >= ctx->nr_events) {
-		ret = -EAGAIN;
-	} else {
-		ctx->unreaped++;
-		ctx_sub_add(ctx, s);
-		*seq = s->seq;
-		s = NULL;
-	}
-	pthread_mutex_unlock(&ctx->lock);
-	sub_free(s);
-	return ret;
-}
-
-/*
  * Add the iocb @cb, at @obj in the caller's memory, to the batch, writing
  * the batch first if the record does not fit.  Returns 0, or -errno to
  * stop: of a local step (EAGAIN, ENOMEM) or of the flush.
@@ -402,7 +263,6 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		    const struct iocb *cb, uint64_t obj, uint32_t flags,
 		    long *done)
 {
-	bool early = cb->aio_reserved2 || (int64_t)cb->aio_nbytes < 0;
 	struct submit_plan p;
 	struct rec_info *ri;
 	struct iovec *iov;
@@ -453,9 +313,7 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 	ri->cb = *cb;
 	ri->obj = obj;
 	ri->flags = flags;
-	ret = track(ctx, cb, obj, iov, early, may_park(ctx, b, cb), &ri->seq);
-	if (ret)
-		return ret;
+	free(iov);
 	b->len += len;
 	b->n++;
 	return 0;
@@ -464,10 +322,11 @@ err_free_iov:
 	return ret;
 }
 
-EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
+EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *h, long nr,
 			    struct iocb **iocbpp)
 {
 	KEEP_ERRNO;
+	struct evfdfs_io_ctx *ctx;
 	uint64_t ptrs[CHUNK];
 	struct iocb cbs[CHUNK];
 	struct iovec rio[CHUNK], lio;
@@ -479,7 +338,7 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 
 	if (nr < 0)
 		return -EINVAL; /* before the context (A20) */
-	ctx = ctx_get(ctx);
+	ctx = ctx_get(h);
 	if (!ctx)
 		return -EINVAL;
 	while (i < nr && !ret) {

@@ -147,13 +147,26 @@ void codec_submit_fill(void *rec, const struct iocb *cb, uint64_t obj,
 	       len - (uint32_t)(data - (char *)rec) - datalen);
 }
 
-void codec_setup_fill(struct evfdfs_wire_setup *s, uint32_t nr_events)
+void codec_setup_fill(struct evfdfs_wire_setup_ring *r, uint32_t nr_events,
+		      int memfd, uint32_t id, uint64_t addr)
 {
-	memset(s, 0, sizeof(*s));
-	s->hdr.version = EVFDFS_WIRE_VERSION;
-	s->hdr.type = EVFDFS_WIRE_SETUP;
-	s->hdr.len = sizeof(*s);
-	s->nr_events = nr_events;
+	memset(r, 0, sizeof(*r));
+	r->s.hdr.version = EVFDFS_WIRE_VERSION;
+	r->s.hdr.type = EVFDFS_WIRE_SETUP;
+	r->s.hdr.len = sizeof(*r);
+	r->s.nr_events = nr_events;
+	r->s.flags = EVFDFS_WIRE_SETUP_RING;
+	r->memfd = (uint32_t)memfd;
+	r->id = id;
+	r->addr = addr;
+}
+
+void codec_destroy_fill(struct evfdfs_wire_destroy *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->hdr.version = EVFDFS_WIRE_VERSION;
+	d->hdr.type = EVFDFS_WIRE_DESTROY;
+	d->hdr.len = sizeof(*d);
 }
 
 void codec_cancel_fill(struct evfdfs_wire_cancel *c, uint32_t aio_key,

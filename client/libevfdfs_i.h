@@ -108,7 +108,9 @@ void *codec_submit_data(void *rec, uint32_t nsegs);
 void codec_submit_fill(void *rec, const struct iocb *cb, uint64_t obj,
 		       uint32_t flags, const struct iovec *iov, uint32_t nsegs,
 		       uint32_t datalen);
-void codec_setup_fill(struct evfdfs_wire_setup *s, uint32_t nr_events);
+void codec_setup_fill(struct evfdfs_wire_setup_ring *r, uint32_t nr_events,
+		      int memfd, uint32_t id, uint64_t addr);
+void codec_destroy_fill(struct evfdfs_wire_destroy *d);
 void codec_cancel_fill(struct evfdfs_wire_cancel *c, uint32_t aio_key,
 		       uint64_t obj);
 /*
@@ -124,24 +126,12 @@ size_t codec_records_in(const void *buf, size_t bytes);
 /* ---- the AIO context ------------------------------------------------ */
 
 /*
- * One submission whose completion has not been read from the control file
- * yet: enough to find it again by the event's obj, to put a read's data
- * where the caller asked, and to cancel pending polls at destroy.
+ * The context behind a handle.  The handle is the address of the ring
+ * (struct evfdfs_wire_ring, the kernel's struct aio_ring, A4) in a memfd
+ * mapping shared with the daemon; the page after the ring is the daemon's
+ * control page.  The process may write anything into the ring: the
+ * library keeps its own nr and id and reads head and tail modulo nr.
  */
-struct sub {
-	struct sub *next; /* hash chain, oldest first */
-	uint64_t seq;	  /* unique in the context */
-	uint64_t obj;
-	uint64_t data;
-	uint16_t opcode;
-	uint64_t buf; /* PREAD: the caller's buffer */
-	uint64_t len;
-	struct iovec *iov; /* PREADV: a copy of the caller's array */
-	unsigned int iovcnt;
-	bool parks;	 /* may wait in the daemon for ever (see drain()) */
-	uint32_t evsize; /* the most its EVENT record can take */
-};
-
 struct evfdfs_io_ctx {
 	/* Registry state; protected by the registry lock (aio.c). */
 	unsigned int users; /* calls inside the library on this context */
@@ -149,39 +139,21 @@ struct evfdfs_io_ctx {
 	pthread_cond_t idle;
 
 	/* Fixed from setup to destroy. */
-	int fd;	    /* the control file, O_NONBLOCK */
-	int killfd; /* an eventfd: destroy wakes the waiters */
-	pid_t pid;  /* the process that set it up */
-	dev_t dev;  /* the mount's device (RESFD classification) */
+	int fd;	   /* the control file, O_NONBLOCK */
+	pid_t pid; /* the process that set it up */
+	dev_t dev; /* the mount's device (RESFD classification) */
 	unsigned int nr_events;
+	struct evfdfs_wire_ring *ring; /* the handle */
+	struct evfdfs_wire_ring_ctl *ctl;
+	size_t map_len;
+	uint32_t nr, id;
 
-	pthread_mutex_t lock;
-	/* Everything below is protected by lock. */
-	unsigned int unreaped; /* accepted (or reserved), not yet returned */
-	struct sub **buckets;
-	unsigned int nbuckets; /* a power of two */
-	unsigned int nsubs;
-	unsigned int nparks; /* subs with parks set */
-	size_t evbytes;	     /* sum of the subs' evsize */
-	uint64_t next_seq;
-	/* Events read from the control file, not yet returned: a ring. */
-	struct io_event *backlog;
-	unsigned int bl_head, bl_len, bl_cap;
-	/* The read buffer (page-aligned, so one read is one FUSE request). */
-	char *rbuf;
-	size_t rbuf_size;
-	struct dlv *dlv; /* the events of one read, being stored (aio.c) */
+	pthread_mutex_t lock; /* reaping: head */
 };
 
-/* aio.c */
-struct evfdfs_io_ctx *ctx_get(struct evfdfs_io_ctx *ctx);
+/* aio.c: the context of the handle @h, its use count taken; or NULL (the
+ * caller's -EINVAL: not a live context of this address space, A15). */
+struct evfdfs_io_ctx *ctx_get(const void *h);
 void ctx_put(struct evfdfs_io_ctx *ctx);
-int ctx_sub_add(struct evfdfs_io_ctx *ctx, struct sub *s);
-void ctx_sub_drop_seq(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t seq);
-struct sub *ctx_sub_take(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t data,
-			 bool wants_data);
-void sub_free(struct sub *s);
-/* Read what the control file has (non-blocking) into the backlog. */
-int ctx_read_events(struct evfdfs_io_ctx *ctx);
 
 #endif /* LIBEVFDFS_I_H */

@@ -70,6 +70,7 @@ void areq_free(struct areq *a)
 		free(a->mem);
 	}
 	free(a->iov);
+	free(a->uiov);
 	free(a->tag);
 	free(a->path);
 	free(a);
@@ -80,6 +81,7 @@ void actx_maybe_free(struct aiod_ctx *ctx)
 	if (ctx->h || ctx->inflight)
 		return;
 	ctx_pidfds_close(ctx);
+	ring_detach(ctx);
 	opener_drop(&ctx->opener);
 	list_del_init(&ctx->link);
 	free(ctx);
@@ -87,6 +89,8 @@ void actx_maybe_free(struct aiod_ctx *ctx)
 
 bool ctx_full(const struct aiod_ctx *ctx)
 {
+	if (ctx->ring.on)
+		return ring_full(ctx);
 	return ctx->inflight + ctx->nevents >= ctx->nr_events;
 }
 
@@ -95,19 +99,25 @@ bool ctx_full(const struct aiod_ctx *ctx)
  * EINVAL; beyond the daemon-wide limit (-o aio_max, like aio-max-nr) is
  * EAGAIN.  Returns 0 or -errno.
  */
-int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid)
+int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
+	      const struct wire_ring_setup *rs)
 {
 	struct aiod *ad = ctx->ad;
 	uint64_t max = (uint64_t)ad->fs->opts.aio_max;
 	int ret;
 
-	if (ctx->setup)
+	if (ctx->setup || ctx->ring.destroyed || (rs && rs->on && ctx->text))
 		return -EINVAL; /* "ctx must be 0" */
 	ret = wire_setup_check(nr_events, ad->ncpus);
 	if (ret)
 		return ret;
 	if (nr_events > max || ad->total_nr + nr_events > max)
 		return -EAGAIN;
+	if (rs && rs->on) {
+		ret = ring_attach(ctx, rs, nr_events, pid);
+		if (ret)
+			return ret;
+	}
 	ad->total_nr += nr_events;
 	ctx->nr_events = nr_events;
 	ctx->setup = true;
@@ -181,7 +191,7 @@ static void flush_sigq(struct aiod *ad)
 /* ---- completions ---------------------------------------------------- */
 
 /* O_DIRECT segments sit on pages of their own: bring the data together. */
-static void gather(struct areq *a, uint32_t len)
+void aiod_gather(struct areq *a, uint32_t len)
 {
 	uint32_t i, pos = 0, take;
 
@@ -213,7 +223,7 @@ static struct aevent *event_new(struct areq *a, int64_t res)
 		e->datalen = (uint64_t)res < a->buflen ? (uint32_t)res
 						       : (uint32_t)a->buflen;
 		if (a->spread)
-			gather(a, e->datalen);
+			aiod_gather(a, e->datalen);
 		e->data = a->buf;
 		e->mem = a->mem;
 		e->memsize = a->memsize;
@@ -254,15 +264,26 @@ void areq_complete(struct areq *a, int64_t res)
 			   (long long)res);
 	}
 	list_del_init(&a->link);
-	e = event_new(a, res);
+	e = NULL;
+	if (ctx->ring.on) {
+		struct io_event ev = { .data = a->data, .obj = a->obj };
+
+		res = ring_deliver(a, res);
+		ev.res = res;
+		if (ctx->h && !ctx->ring.destroyed)
+			ring_publish(ctx, &ev);
+	} else {
+		e = event_new(a, res);
+		if (!e)
+			evfdfs_log("error",
+				   "aio: ctx %llu: event lost: out of memory",
+				   (unsigned long long)ctx->id);
+	}
 	if (e && ctx->h) {
 		list_add_tail(&e->link, &ctx->events);
 		ctx->nevents++;
 	} else if (e) {
 		aevent_free(ad, e); /* its context is closed */
-	} else {
-		evfdfs_log("error", "aio: ctx %llu: event lost: out of memory",
-			   (unsigned long long)ctx->id);
 	}
 	if (a->rcn) {
 		cnode_signal(a->rcn, a->pid, ctx->id);
@@ -272,6 +293,7 @@ void areq_complete(struct areq *a, int64_t res)
 		ksignal(ad, a->rfd);
 		a->rfd = -1;
 	}
+	ring_wake(ctx);
 	if (ctx->h) {
 		waitq_run(&ctx->rq);
 		handle_notify(ctx->h, POLLIN);
@@ -280,6 +302,7 @@ void areq_complete(struct areq *a, int64_t res)
 	ctx->inflight--;
 	if (a->op < 9)
 		ctx->by_op[a->op]--;
+	ring_ctl_update(ctx);
 	if (a->job)
 		a->completed = true;
 	else
@@ -603,6 +626,67 @@ static struct areq *next_to_cancel(struct aiod_ctx *ctx)
 	return NULL;
 }
 
+/*
+ * End what would never end by itself (see aiod_release()): io_destroy's
+ * cancellations, at DESTROY or at the last close.
+ */
+static void ctx_kill(struct aiod_ctx *ctx)
+{
+	struct aiod *ad = ctx->ad;
+	struct areq *a;
+
+	/*
+	 * A completion may complete others of this context: rescan.  The
+	 * loop holds one count of inflight itself, so that the completion
+	 * of the last request (actx_maybe_free) cannot free ctx under it.
+	 */
+	ctx->inflight++;
+	while (ctx->inflight > 1 && (a = next_to_cancel(ctx))) {
+		a->cancelling = true;
+		if (a->watching) {
+			areq_complete(a, a->op == IOCB_CMD_POLL ? 0 : -EINTR);
+			continue;
+		}
+		if (a->route == RT_SELF)
+			continue;
+		if (a->slow) {
+			slow_cancel(a); /* aio_wait.c */
+			continue;
+		}
+		if (a->kphase == KP_WAIT)
+			kaio_cancel(ad->kctx, &a->kpoll);
+		else if (a->op == IOCB_CMD_POLL)
+			kaio_cancel(ad->kctx, &a->kiocb);
+	}
+	ctx->inflight--;
+	ring_ctl_update(ctx);
+	actx_maybe_free(ctx);
+}
+
+/*
+ * DESTROY (a context with a ring): io_destroy's first half, while the
+ * library still holds the file.  Capacity back (A12), no more submits,
+ * cancellations; the library waits on the control page for the rest.
+ */
+static int ctx_destroy(struct aiod_ctx *ctx)
+{
+	if (!ctx->ring.on || ctx->ring.destroyed)
+		return -EINVAL;
+	ctx->ring.destroyed = true;
+	ctx->ad->total_nr -= ctx->nr_events;
+	ctx->setup = false;
+	if (trace_on(ctx->ad->fs))
+		trace_emit(ctx->ad->fs, ctx->owner,
+			   "aio-destroy ctx=%llu inflight=%u",
+			   (unsigned long long)ctx->id, ctx->inflight);
+	ring_ctl_update(ctx);
+	ctx_kill(ctx);
+	waitq_abort(&ctx->rq, EINTR);
+	if (ctx->h)
+		handle_notify(ctx->h, POLLIN | POLLHUP);
+	return 0;
+}
+
 /**
  * aiod_release() - io_destroy (A17): the capacity goes back to the
  * daemon-wide pool at once (A12); pending POLLs are cancelled and complete
@@ -619,7 +703,6 @@ void aiod_release(struct handle *h)
 {
 	struct aiod_ctx *ctx = h->u.aio;
 	struct aiod *ad = ctx->ad;
-	struct areq *a;
 
 	h->u.aio = NULL;
 	ctx->h = NULL;
@@ -647,31 +730,7 @@ void aiod_release(struct handle *h)
 	ctx->tout_len = ctx->tout_off = ctx->tout_cap = 0;
 	list_del_init(&ctx->link);
 	list_add_tail(&ctx->link, &ad->dying);
-	/*
-	 * A completion may complete others of this context: rescan.  The
-	 * loop holds one count of inflight itself, so that the completion
-	 * of the last request (actx_maybe_free) cannot free ctx under it.
-	 */
-	ctx->inflight++;
-	while (ctx->inflight > 1 && (a = next_to_cancel(ctx))) {
-		a->cancelling = true;
-		if (a->watching) {
-			areq_complete(a, a->op == IOCB_CMD_POLL ? 0 : -EINTR);
-			continue;
-		}
-		if (a->route == RT_SELF)
-			continue;
-		if (a->slow) {
-			slow_cancel(a); /* aio_wait.c */
-			continue;
-		}
-		if (a->kphase == KP_WAIT)
-			kaio_cancel(ad->kctx, &a->kpoll);
-		else if (a->op == IOCB_CMD_POLL)
-			kaio_cancel(ad->kctx, &a->kiocb);
-	}
-	ctx->inflight--;
-	actx_maybe_free(ctx);
+	ctx_kill(ctx);
 }
 
 static int read_try(struct waiter *w);
@@ -806,6 +865,7 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 	struct aiod_ctx *ctx = h->u.aio;
 	pid_t pid = fuse_req_ctx(req)->pid;
 	struct evfdfs_wire_hdr hdr;
+	struct wire_ring_setup rs;
 	struct sjob *job;
 	uint32_t nr;
 	uint64_t obj;
@@ -817,11 +877,11 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		if (ret)
 			goto out;
 		if (hdr.type == EVFDFS_WIRE_SETUP) {
-			ret = hdr.len == size
-				      ? wire_decode_setup(buf, hdr.len, &nr)
-				      : -EINVAL;
+			ret = hdr.len == size ? wire_decode_setup(buf, hdr.len,
+								  &nr, &rs)
+					      : -EINVAL;
 			if (!ret)
-				ret = ctx_setup(ctx, nr, pid);
+				ret = ctx_setup(ctx, nr, pid, &rs);
 			if (!ret) {
 				fuse_reply_write(req, size);
 				return;
@@ -830,6 +890,22 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		}
 		if (!ctx->setup) {
 			ret = -EINVAL; /* io_submit on no context */
+			goto out;
+		}
+		if (!ring_may_submit(ctx, pid)) {
+			ret = -EINVAL; /* another process's context (A15) */
+			goto out;
+		}
+		if (hdr.type == EVFDFS_WIRE_DESTROY) {
+			ret = hdr.len == size
+				      ? wire_decode_destroy(buf, hdr.len)
+				      : -EINVAL;
+			if (!ret)
+				ret = ctx_destroy(ctx);
+			if (!ret) {
+				fuse_reply_write(req, size);
+				return;
+			}
 			goto out;
 		}
 		if (hdr.type == EVFDFS_WIRE_CANCEL) {
@@ -859,8 +935,10 @@ unsigned int aiod_poll(struct handle *h)
 	struct aiod_ctx *ctx = h->u.aio;
 	unsigned int mask = POLLOUT | POLLWRNORM;
 
-	if (ctx->nevents || ctx->tout_len > ctx->tout_off)
+	if (ctx->nevents || ctx->tout_len > ctx->tout_off || ring_waiting(ctx))
 		mask |= POLLIN | POLLRDNORM;
+	if (ctx->ring.destroyed)
+		mask |= POLLIN | POLLRDNORM | POLLHUP;
 	return mask;
 }
 
@@ -872,7 +950,8 @@ static void status_ctx(struct sbuf *sb, const struct cred *reader,
 	sbuf_printf(sb,
 		    "aio ctx=%llu handle=%llu pid=%d form=%s open=%d "
 		    "nr_events=%u inflight=%u pread=%u pwrite=%u fsync=%u "
-		    "fdsync=%u poll=%u preadv=%u pwritev=%u events=%u\n",
+		    "fdsync=%u poll=%u preadv=%u pwritev=%u events=%u "
+		    "ring_nr=%u ring_head=%u ring_tail=%u ring_waiting=%u\n",
 		    (unsigned long long)ctx->id,
 		    ctx->h ? (unsigned long long)ctx->h->id : 0ull,
 		    (int)ctx->pid, ctx->text ? "text" : "binary",
@@ -880,7 +959,9 @@ static void status_ctx(struct sbuf *sb, const struct cred *reader,
 		    ctx->by_op[IOCB_CMD_PREAD], ctx->by_op[IOCB_CMD_PWRITE],
 		    ctx->by_op[IOCB_CMD_FSYNC], ctx->by_op[IOCB_CMD_FDSYNC],
 		    ctx->by_op[IOCB_CMD_POLL], ctx->by_op[IOCB_CMD_PREADV],
-		    ctx->by_op[IOCB_CMD_PWRITEV], ctx->nevents);
+		    ctx->by_op[IOCB_CMD_PWRITEV], ctx->nevents, ctx->ring.nr,
+		    ctx->ring.on ? ring_head(ctx) : 0, ctx->ring.tail,
+		    ring_waiting(ctx));
 }
 
 void aiod_status(struct evfdfs *fs, const struct cred *reader, struct sbuf *sb)

@@ -332,6 +332,28 @@ static int afile_lookup(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	return proc_get(ad, job->pid, fdnum, f);
 }
 
+/**
+ * aiod_take_fd() - a duplicate of the writer @pid's descriptor @fdnum, for
+ * the context itself (the ring's memfd): pidfd_getfd, or a reopen of
+ * /proc/PID/fd/N read-write.  Returns the descriptor or -EBADF.
+ */
+int aiod_take_fd(struct aiod_ctx *ctx, pid_t pid, uint32_t fdnum)
+{
+	char path[64];
+	int pfd, fd = -1;
+
+	if (!ctx->ad->no_pidfd) {
+		pfd = ctx_pidfd(ctx, pid, false);
+		if (pfd >= 0)
+			fd = (int)syscall(SYS_pidfd_getfd, pfd, (int)fdnum, 0);
+		if (fd >= 0)
+			return fd;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/fd/%u", (int)pid, fdnum);
+	fd = open(path, O_RDWR | O_CLOEXEC);
+	return fd >= 0 ? fd : -EBADF;
+}
+
 /* A new reference to what @src refers to, in @dst. */
 static void afile_copy(struct afile *dst, const struct afile *src)
 {

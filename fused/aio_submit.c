@@ -177,6 +177,7 @@ struct areq *areq_new(struct sjob *job, const struct wire_sub *s)
 	a->wfd = -1;
 	a->wres = 1;
 	list_init(&a->wlink);
+	ring_capture(a, s);
 	list_add_tail(&a->link, &ctx->reqs);
 	ctx->inflight++;
 	if (a->op < 9)

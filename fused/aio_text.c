@@ -260,10 +260,10 @@ static int text_line(struct sjob *job)
 		return ret;
 	}
 	if (rq.op == WT_SETUP) {
-		ret = ctx_setup(ctx, rq.events, job->pid);
+		ret = ctx_setup(ctx, rq.events, job->pid, NULL);
 	} else if (rq.op != WT_NONE) {
 		if (!ctx->setup)
-			ret = ctx_setup(ctx, AIOD_TEXT_NR, job->pid);
+			ret = ctx_setup(ctx, AIOD_TEXT_NR, job->pid, NULL);
 		if (!ret && rq.op == WT_CANCEL) {
 			ret = aiod_cancel(ctx, 0, rq.tag, job->pid);
 			ret = ret == -EINPROGRESS ? 0 : ret;

@@ -9,6 +9,7 @@
  *                   order, routing, and the requests the daemon serves
  *                   itself (counters of this mount)
  *   aio_fd.c        the submitter's descriptors (pidfd_getfd, /proc)
+ *   aio_ring.c      the mapped completion ring of a binary context
  *   aio_cred.c      who a context acts as: its opener, taken at open
  *   aio_work.c      the worker pool for I/O that may block
  *   aio_wait.c      transfers that may sleep in a device: readiness on
@@ -157,6 +158,9 @@ struct areq {
 	uint32_t pmask; /* POLL: requested | POLLERR | POLLHUP */
 	uint32_t rwf;	/* the caller's aio_rw_flags */
 	bool sub_fault; /* EVFDFS_WIRE_SUB_BUF_FAULT */
+	/* a read of a context with a ring: where its data goes */
+	struct iovec *uiov; /* in the submitter's memory */
+	uint32_t nuiov;
 	/* worker hand-off; written by the worker, read after it is back */
 	enum wop wop;
 	int wres;	   /* 0 / -errno; 1 = not attempted */
@@ -227,6 +231,20 @@ struct aopener {
 	struct aproc self; /* aio: the opening process, as it was */
 };
 
+/* A context's mapped completion ring (aio_ring.c). */
+struct aring {
+	bool on;
+	bool destroyed; /* DESTROY received: io_destroy has begun */
+	void *map;	/* ring, then the control page */
+	size_t map_len, bytes;
+	struct evfdfs_wire_ring_ctl *ctl;
+	uint32_t nr, id; /* the daemon's own copies, never read back */
+	uint32_t tail;	 /* likewise */
+	uint64_t addr;	 /* the handle in the process */
+	pid_t tgid;	 /* the setup task's process */
+	pid_t ok_pid;	 /* the last other task found to share its memory */
+};
+
 /* One open of `aio` or `aio.txt`. */
 struct aiod_ctx {
 	struct list_head link; /* ad->ctxs, or ad->dying once closed */
@@ -254,6 +272,7 @@ struct aiod_ctx {
 	/* pidfds of the last threads that submitted (aio_fd.c) */
 	struct apidfd pidfds[AIOD_PIDFDS];
 	unsigned int npidfds, pidfd_next;
+	struct aring ring;
 };
 
 /*
@@ -368,12 +387,14 @@ struct aiod {
 
 /* aio_dispatch.c */
 void areq_complete(struct areq *a, int64_t res);
+void aiod_gather(struct areq *a, uint32_t len);
 void areq_free(struct areq *a);
 void aevent_free(struct aiod *ad, struct aevent *e);
 void actx_maybe_free(struct aiod_ctx *ctx);
 void aiod_kernel_events(struct aiod *ad);
 bool ctx_full(const struct aiod_ctx *ctx);
-int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid);
+int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
+	      const struct wire_ring_setup *rs);
 const char *aiod_opname(uint16_t op);
 int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid);
 
@@ -418,6 +439,22 @@ bool caller_rt_ok(pid_t pid);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
 ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
 const char *aiod_proc_field(const char *text, const char *key);
+
+int aiod_take_fd(struct aiod_ctx *ctx, pid_t pid, uint32_t fdnum);
+
+/* aio_ring.c */
+int ring_attach(struct aiod_ctx *ctx, const struct wire_ring_setup *rs,
+		uint32_t nr_events, pid_t pid);
+void ring_detach(struct aiod_ctx *ctx);
+void ring_ctl_update(struct aiod_ctx *ctx);
+uint32_t ring_head(const struct aiod_ctx *ctx);
+uint32_t ring_waiting(const struct aiod_ctx *ctx);
+bool ring_full(const struct aiod_ctx *ctx);
+void ring_publish(struct aiod_ctx *ctx, const struct io_event *ev);
+void ring_wake(struct aiod_ctx *ctx);
+bool ring_may_submit(struct aiod_ctx *ctx, pid_t pid);
+void ring_capture(struct areq *a, const struct wire_sub *s);
+int64_t ring_deliver(struct areq *a, int64_t res);
 
 /* aio_cred.c */
 int opener_take(struct aopener *o, fuse_req_t req, bool text);

@@ -27,6 +27,7 @@ int wire_frame(const void *buf, size_t len, struct evfdfs_wire_hdr *hdr)
 	case EVFDFS_WIRE_SETUP:
 	case EVFDFS_WIRE_SUBMIT:
 	case EVFDFS_WIRE_CANCEL:
+	case EVFDFS_WIRE_DESTROY:
 		break;
 	default:
 		return -EINVAL; /* EVENT is read, never written */
@@ -282,17 +283,57 @@ int wire_check_poll(const struct wire_sub *s)
 	return 0;
 }
 
-int wire_decode_setup(const void *rec, uint32_t len, uint32_t *nr_events)
+int wire_decode_setup(const void *rec, uint32_t len, uint32_t *nr_events,
+		      struct wire_ring_setup *ring)
 {
-	struct evfdfs_wire_setup st;
+	struct evfdfs_wire_setup_ring r;
 
-	if (len != sizeof(st))
+	memset(ring, 0, sizeof(*ring));
+	if (len != sizeof(r.s) && len != sizeof(r))
 		return -EINVAL;
-	memcpy(&st, rec, sizeof(st));
-	if (st.flags)
+	memset(&r, 0, sizeof(r));
+	memcpy(&r, rec, len);
+	if (len == sizeof(r.s) ? r.s.flags != 0
+			       : r.s.flags != EVFDFS_WIRE_SETUP_RING)
 		return -EINVAL;
-	*nr_events = st.nr_events;
+	*nr_events = r.s.nr_events;
+	if (len == sizeof(r)) {
+		ring->on = true;
+		ring->memfd = r.memfd;
+		ring->id = r.id;
+		ring->addr = r.addr;
+	}
 	return 0;
+}
+
+int wire_decode_destroy(const void *rec, uint32_t len)
+{
+	struct evfdfs_wire_destroy d;
+
+	if (len != sizeof(d))
+		return -EINVAL;
+	memcpy(&d, rec, sizeof(d));
+	return d.flags || d.pad ? -EINVAL : 0;
+}
+
+uint32_t wire_ring_index(uint32_t raw, uint32_t nr)
+{
+	return nr ? raw % nr : 0;
+}
+
+uint32_t wire_ring_waiting(uint32_t tail, uint32_t head_raw, uint32_t nr)
+{
+	uint32_t head = wire_ring_index(head_raw, nr);
+
+	if (!nr)
+		return 0;
+	tail %= nr;
+	return tail >= head ? tail - head : nr - head + tail;
+}
+
+bool wire_ring_full(uint32_t inflight, uint32_t waiting, uint32_t nr)
+{
+	return nr < 2 || (uint64_t)inflight + waiting >= nr - 1u;
 }
 
 int wire_setup_check(uint32_t nr_events, unsigned int ncpus)

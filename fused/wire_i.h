@@ -150,11 +150,35 @@ uint64_t wire_rw_len(const struct wire_sub *s);
  */
 bool wire_offset_bad(const struct wire_sub *s);
 
+/* What a SETUP record with EVFDFS_WIRE_SETUP_RING adds. */
+struct wire_ring_setup {
+	bool on;
+	uint32_t memfd;
+	uint32_t id;
+	uint64_t addr;
+};
+
 /**
- * wire_decode_setup() - a SETUP record.
- * Returns: 0, or -EINVAL for non-zero flags.
+ * wire_decode_setup() - a SETUP record: 16 bytes with flags 0, or a
+ * struct evfdfs_wire_setup_ring with EVFDFS_WIRE_SETUP_RING (@ring->on).
+ * Returns: 0, or -EINVAL (length, unknown flags).
  */
-int wire_decode_setup(const void *rec, uint32_t len, uint32_t *nr_events);
+int wire_decode_setup(const void *rec, uint32_t len, uint32_t *nr_events,
+		      struct wire_ring_setup *ring);
+
+/** wire_decode_destroy() - a DESTROY record. Returns: 0 or -EINVAL. */
+int wire_decode_destroy(const void *rec, uint32_t len);
+
+/*
+ * Ring arithmetic on values read back from a process's ring, which it may
+ * have written anything into: an index taken modulo the daemon's own @nr
+ * (wire_ring_index); the events waiting between head and the daemon's
+ * tail (< nr); whether a submit finds no slot (A80, A81: requests in
+ * flight and events waiting leave fewer than one free entry).
+ */
+uint32_t wire_ring_index(uint32_t raw, uint32_t nr);
+uint32_t wire_ring_waiting(uint32_t tail, uint32_t head_raw, uint32_t nr);
+bool wire_ring_full(uint32_t inflight, uint32_t waiting, uint32_t nr);
 
 /**
  * wire_setup_check() - io_setup's nr_events rules (A10, A11): 0 is EINVAL;

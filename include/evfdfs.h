@@ -14,19 +14,21 @@
  *   - AIO (libaio-shaped: a count or 0 on success, -errno on failure, and
  *     errno is left alone, as libaio does).  The iocbs are libaio's own
  *     `struct iocb`, filled by io_prep_*() and io_set_eventfd() from
- *     <libaio.h>; events are libaio's `struct io_event`.  The context is
- *     the library's own (struct evfdfs_io_ctx, opaque), one per open of the
- *     mount's `aio` control file.
+ *     <libaio.h>; events are libaio's `struct io_event`.  A context is one
+ *     open of the mount's `aio` control file and a completion ring shared
+ *     with the daemon; the handle (struct evfdfs_io_ctx *) is the ring's
+ *     address, a kernel `struct aio_ring` as a kernel context's handle
+ *     is, so a program may peek at it or reap from it (A4, A82).
  *
  * Every call takes the mount point; NULL means the value of the
  * environment variable EVFDFS_MOUNT.
  *
  * Thread safety: every call may be made from any thread; AIO calls on one
  * context may run concurrently (several threads in evfdfs_io_getevents()
- * each get different events).  A context belongs to the process that set
- * it up: after fork(2) the child's calls on it fail with -EINVAL, as they
- * do on the kernel's contexts, and the child does not hold its
- * descriptors.  Like eventfd2(2) and libaio's calls, no call here is a
+ * each get different events).  A context belongs to the memory of the
+ * task that set it up (its threads, a CLONE_VM or vfork child): after
+ * fork(2) the child's calls on it fail with -EINVAL, as they do on the
+ * kernel's contexts, and the child does not hold its descriptor.  Like eventfd2(2) and libaio's calls, no call here is a
  * cancellation point (pthread_cancel(3)) but evfdfs_read() and
  * evfdfs_write(), which are read(2) and write(2) as glibc's
  * eventfd_read() and eventfd_write() are.

@@ -8,6 +8,10 @@
  *   1 (evfdfs 0.1.0): SETUP, SUBMIT, CANCEL records written; EVENT records
  *     read.  EVFDFS_WIRE_SUB_DATA_CUT added after 0.1.0 (a daemon without
  *     it refuses the flag with EINVAL).
+ *   1, ring (issue 10): SETUP with EVFDFS_WIRE_SETUP_RING names the
+ *     context's completion ring (struct evfdfs_wire_setup_ring); DESTROY.
+ *     A daemon without them refuses both with EINVAL; a SETUP without the
+ *     flag still makes a context whose events are read from the file.
  *
  * Everything a record carries is in the record: the daemon never
  * dereferences a pointer of the submitting process.  `struct iocb` and
@@ -31,6 +35,27 @@
  *     A21, in bytes).  Before SETUP: EINVAL.
  *   - CANCEL, alone: fails with EINPROGRESS when a pending request was
  *     cancelled (its res-0 event follows, A77), EINVAL otherwise.
+ *   - DESTROY, alone, on a context with a ring: io_destroy's first half.
+ *     Pending POLLs are cancelled, parked transfers end with -EINTR, later
+ *     submits fail with EINVAL and pollers see POLLIN|POLLHUP; the library
+ *     then waits for ctl.inflight to reach 0 (the RESFD signals are sent)
+ *     and closes the file.
+ *
+ * The ring (EVFDFS_WIRE_SETUP_RING): a memfd of evfdfs_wire_ring_bytes()
+ * plus one page, sealed against shrinking, growing and resealing, that the
+ * library maps and whose first part is a kernel `struct aio_ring` (A4):
+ * the context handle is its address.  The daemon takes the memfd
+ * (pidfd_getfd) and maps it too; it writes the events and tail, and reads
+ * head, which the process may write (user-space reaping, A82) and which
+ * the daemon takes modulo its own nr.  Completions are published in the
+ * kernel's order (A56): event, tail (release), RESFD, FUTEX_WAKE on tail
+ * and the pollers of the control file.  A read's data is stored in the
+ * submitter's memory (process_vm_writev) before its event.  The page
+ * after the ring is struct evfdfs_wire_ring_ctl, written by the daemon.
+ * A SUBMIT then fails with EAGAIN when the ring has no slot left (A80,
+ * A81: requests in flight plus events in the ring reach nr - 1), and only
+ * a task that shares the setup task's memory may submit (A15, EINVAL).
+ *
  * Reads: whole EVENT records, as many as fit, at least one; a read blocks
  * until one is ready unless O_NONBLOCK (EAGAIN).  A buffer too small for
  * the first record fails with EINVAL and consumes nothing.  POLLIN is set
@@ -45,11 +70,12 @@
 #define EVFDFS_WIRE_VERSION 1
 
 /* Record types; retired numbers stay retired. */
-#define EVFDFS_WIRE_SETUP 1  /* write: create the context */
-#define EVFDFS_WIRE_SUBMIT 2 /* write: one iocb */
-#define EVFDFS_WIRE_CANCEL 3 /* write: io_cancel */
-#define EVFDFS_WIRE_EVENT 4  /* read: one completion */
-#define EVFDFS_WIRE_NTYPES 5
+#define EVFDFS_WIRE_SETUP 1   /* write: create the context */
+#define EVFDFS_WIRE_SUBMIT 2  /* write: one iocb */
+#define EVFDFS_WIRE_CANCEL 3  /* write: io_cancel */
+#define EVFDFS_WIRE_EVENT 4   /* read: one completion */
+#define EVFDFS_WIRE_DESTROY 5 /* write: io_destroy, ring contexts */
+#define EVFDFS_WIRE_NTYPES 6
 
 /*
  * The largest record either way: one FUSE request (the daemon negotiates
@@ -70,9 +96,66 @@ struct evfdfs_wire_hdr {
 struct evfdfs_wire_setup {
 	struct evfdfs_wire_hdr hdr;
 	__u32 nr_events; /* io_setup's nr_events */
-	__u32 flags;	 /* must be 0 */
+	__u32 flags;	 /* 0 or EVFDFS_WIRE_SETUP_RING */
 };			 /* 16 bytes */
 
+/* evfdfs_wire_setup.flags: the record is a struct evfdfs_wire_setup_ring. */
+#define EVFDFS_WIRE_SETUP_RING 0x1
+
+struct evfdfs_wire_setup_ring {
+	struct evfdfs_wire_setup s;
+	__u32 memfd; /* the ring's memfd in the writer's descriptor table */
+	__u32 id;    /* ring->id as the library wrote it */
+	__u64 addr;  /* where the writer mapped the ring (the handle) */
+};		     /* 32 bytes */
+
+struct evfdfs_wire_destroy {
+	struct evfdfs_wire_hdr hdr;
+	__u32 flags; /* must be 0 */
+	__u32 pad;   /* must be 0 */
+};		     /* 16 bytes */
+
+/* The kernel's ring header (A4), at the start of the ring. */
+#define EVFDFS_RING_MAGIC 0xa10a10a1u
+#define EVFDFS_RING_HEADER 32u
+
+struct evfdfs_wire_ring {
+	__u32 id, nr, head, tail;
+	__u32 magic, compat_features, incompat_features, header_length;
+	struct io_event io_events[];
+};
+
+/* The page after the ring: the daemon's word for the library. */
+struct evfdfs_wire_ring_ctl {
+	__u32 inflight; /* requests not completed yet (futex-woken) */
+	__u32 pad;
+};
+
+/*
+ * The ring's size for io_setup(@nr_events) on a machine with @ncpus
+ * possible CPUs, the kernel's way (A11, A13): its entries in *@nr and its
+ * bytes (page-aligned) in *@bytes.  0, or -EINVAL / -EAGAIN as A11 says.
+ */
+static inline int evfdfs_wire_ring_size(__u32 nr_events, __u32 ncpus,
+					__u32 page, __u32 *nr, __u64 *bytes)
+{
+	__u32 n;
+	__u64 b;
+
+	if (nr_events == 0)
+		return -22; /* EINVAL, A10 */
+	n = nr_events > 4 * ncpus ? nr_events : 4 * ncpus;
+	n *= 2; /* may wrap, as in ioctx_alloc() */
+	if (n > 0x10000000u / 32)
+		return -22; /* EINVAL, A11 */
+	if (n == 0)
+		return -11; /* EAGAIN: the wrapped case of A11 */
+	b = EVFDFS_RING_HEADER + 32ull * (n + 2);
+	b = (b + page - 1) / page * page;
+	*nr = (__u32)((b - EVFDFS_RING_HEADER) / 32);
+	*bytes = b;
+	return 0;
+}
 /* evfdfs_wire_submit.flags: what the library found about the caller's
  * memory, so that the daemon can fail at the kernel's step for it. */
 #define EVFDFS_WIRE_SUB_BUF_FAULT \
@@ -148,6 +231,9 @@ _Static_assert(sizeof(struct evfdfs_wire_hdr) == 8, "wire header");
 _Static_assert(sizeof(struct evfdfs_wire_setup) == 16, "wire setup");
 _Static_assert(sizeof(struct evfdfs_wire_submit) == 88, "wire submit");
 _Static_assert(sizeof(struct evfdfs_wire_cancel) == 24, "wire cancel");
+_Static_assert(sizeof(struct evfdfs_wire_setup_ring) == 32, "wire ring");
+_Static_assert(sizeof(struct evfdfs_wire_destroy) == 16, "wire destroy");
+_Static_assert(sizeof(struct evfdfs_wire_ring) == 32, "ring header (A4)");
 _Static_assert(sizeof(struct evfdfs_wire_event) == 48, "wire event");
 
 /* Fixed part of each record type, indexed by type (0: none). */
@@ -156,14 +242,14 @@ static const __u32 evfdfs_wire_sizes[EVFDFS_WIRE_NTYPES] = {
 	[EVFDFS_WIRE_SUBMIT] = sizeof(struct evfdfs_wire_submit),
 	[EVFDFS_WIRE_CANCEL] = sizeof(struct evfdfs_wire_cancel),
 	[EVFDFS_WIRE_EVENT] = sizeof(struct evfdfs_wire_event),
+	[EVFDFS_WIRE_DESTROY] = sizeof(struct evfdfs_wire_destroy),
 };
 
 /* Names of record types and of IOCB_CMD_* opcodes, for logs and traces. */
 static const char *const evfdfs_wire_names[EVFDFS_WIRE_NTYPES] = {
-	[EVFDFS_WIRE_SETUP] = "setup",
-	[EVFDFS_WIRE_SUBMIT] = "submit",
-	[EVFDFS_WIRE_CANCEL] = "cancel",
-	[EVFDFS_WIRE_EVENT] = "event",
+	[EVFDFS_WIRE_SETUP] = "setup",	   [EVFDFS_WIRE_SUBMIT] = "submit",
+	[EVFDFS_WIRE_CANCEL] = "cancel",   [EVFDFS_WIRE_EVENT] = "event",
+	[EVFDFS_WIRE_DESTROY] = "destroy",
 };
 
 static const char *const evfdfs_wire_opnames[9] = {

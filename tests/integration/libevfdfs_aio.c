@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * libevfdfs's AIO calls on the shared mount, where they have no kernel
- * twin to compare with or differ from it by design: the exact capacity,
+ * twin to compare with or differ from it by design: the ring in status,
  * contexts after fork, transfers larger than one record, batches larger
  * than one write, several threads collecting events, destroy with a
  * request that waits in the daemon, and the documented differences.
@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -75,25 +76,71 @@ static int collect(struct evfdfs_io_ctx *ctx, struct io_event *ev, int n)
 	return got;
 }
 
-/* emulation.md: nr_events is the capacity, exactly. */
-Test(libevfdfs_aio, capacity_is_nr_events, .timeout = TMO)
+/* The status line of the context whose ring is @nr entries, its ring keys
+ * from " ring_nr=" on; false if none within a few seconds shows @want. */
+static bool status_ring_shows(const char *want, char *line, size_t len)
+{
+	char path[4096], buf[16384], *p, *eol;
+	long long deadline = evt_now_ms() + 5000;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/status", evt_shared_mnt());
+	do {
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		cr_assert(fd >= 0);
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		cr_assert(n > 0);
+		buf[n] = '\0';
+		for (p = buf; (p = strstr(p, "aio ctx=")); p++) {
+			char pid[32];
+
+			eol = strchr(p, '\n');
+			if (eol)
+				*eol = '\0';
+			snprintf(pid, sizeof(pid), " pid=%d ", (int)getpid());
+			if (strstr(p, pid) && strstr(p, want)) {
+				snprintf(line, len, "%s", p);
+				return true;
+			}
+			if (strstr(p, pid))
+				snprintf(line, len, "%s", p);
+			if (!eol)
+				break;
+			p = eol;
+		}
+		usleep(10000);
+	} while (evt_now_ms() < deadline);
+	return false;
+}
+
+/* status shows each context's ring: nr, head, tail, events waiting. */
+Test(libevfdfs_aio, status_shows_the_ring, .timeout = TMO)
 {
 	struct evfdfs_io_ctx *ctx = ctx_new(4);
+	unsigned int nr = ((unsigned int *)ctx)[1];
 	int fd = pattern_file(64);
-	struct iocb cb[6], *list[6];
-	struct io_event ev[6];
-	char buf[6][8];
+	struct iocb cb[3], *list[3];
+	struct io_event ev[3];
+	struct timespec zero = { 0, 0 };
+	char buf[3][8], want[128], line[1024] = "";
 	int i;
 
-	for (i = 0; i < 6; i++) {
+	for (i = 0; i < 3; i++) {
 		io_prep_pread(&cb[i], fd, buf[i], 8, 0);
 		list[i] = &cb[i];
 	}
-	cr_assert_eq(evfdfs_io_submit(ctx, 6, list), 4);
-	cr_assert_eq(evfdfs_io_submit(ctx, 1, list + 4), -EAGAIN);
-	cr_assert_eq(collect(ctx, ev, 1), 1);
-	cr_assert_eq(evfdfs_io_submit(ctx, 2, list + 4), 1);
-	cr_assert_eq(collect(ctx, ev, 4), 4);
+	cr_assert_eq(evfdfs_io_submit(ctx, 3, list), 3);
+	snprintf(want, sizeof(want),
+		 " ring_nr=%u ring_head=0 ring_tail=3 ring_waiting=3", nr);
+	cr_expect(status_ring_shows(want, line, sizeof(line)),
+		  "want '%s', last: %s", want, line);
+	cr_assert_eq(evfdfs_io_getevents(ctx, 2, 2, ev, &zero), 2);
+	snprintf(want, sizeof(want),
+		 " ring_nr=%u ring_head=2 ring_tail=3 ring_waiting=1", nr);
+	cr_expect(status_ring_shows(want, line, sizeof(line)),
+		  "want '%s', last: %s", want, line);
 	cr_assert_eq(evfdfs_io_destroy(ctx), 0);
 	close(fd);
 }

@@ -261,6 +261,15 @@ Test(shim, libaio_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
 	same_as_native("shim-conform", args, 1, 2);
 }
 
+/* The ring behind the handle: its header, libaio's {0,0} peek (L4),
+ * reaping in user space (A82), a full ring (A80, A81). */
+Test(shim, ring_program_sees_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "ring", NULL };
+
+	same_as_native("shim-conform", args, 1, 1);
+}
+
 /* A thread blocked in io_getevents while another submits; its completion
  * signals a counter the first thread then reads. */
 Test(shim, getevents_waits_while_another_thread_submits,

@@ -341,9 +341,18 @@ Test(wire, fsync_and_poll_fields)
 Test(wire, setup_arithmetic_as_io_setup)
 {
 	uint32_t nr;
+	struct wire_ring_setup rs;
 	struct evfdfs_wire_setup st = {
 		.hdr = { EVFDFS_WIRE_VERSION, EVFDFS_WIRE_SETUP, 16 },
 		.nr_events = 5,
+	};
+	struct evfdfs_wire_setup_ring r = {
+		.s = { { EVFDFS_WIRE_VERSION, EVFDFS_WIRE_SETUP, 32 },
+		       7,
+		       EVFDFS_WIRE_SETUP_RING },
+		.memfd = 4,
+		.id = 2,
+		.addr = 0x1000,
 	};
 
 	cr_expect_eq(wire_setup_check(0, 2), -EINVAL);
@@ -352,11 +361,70 @@ Test(wire, setup_arithmetic_as_io_setup)
 	cr_expect_eq(wire_setup_check(4194305, 2), -EINVAL);
 	cr_expect_eq(wire_setup_check(0x80000000u, 2), -EAGAIN, "wraps to 0");
 	cr_expect_eq(wire_setup_check(0xffffffffu, 2), -EINVAL);
-	cr_expect_eq(wire_decode_setup(&st, 16, &nr), 0);
+	cr_expect_eq(wire_decode_setup(&st, 16, &nr, &rs), 0);
 	cr_expect_eq(nr, 5);
+	cr_expect(!rs.on, "an old record: no ring");
 	st.flags = 1;
-	cr_expect_eq(wire_decode_setup(&st, 16, &nr), -EINVAL);
-	cr_expect_eq(wire_decode_setup(&st, 24, &nr), -EINVAL);
+	cr_expect_eq(wire_decode_setup(&st, 16, &nr, &rs), -EINVAL,
+		     "the ring flag names a longer record");
+	cr_expect_eq(wire_decode_setup(&st, 24, &nr, &rs), -EINVAL);
+	cr_expect_eq(wire_decode_setup(&r, 32, &nr, &rs), 0);
+	cr_expect(rs.on);
+	cr_expect_eq(nr, 7);
+	cr_expect_eq(rs.memfd, 4);
+	cr_expect_eq(rs.id, 2);
+	cr_expect_eq(rs.addr, 0x1000);
+	r.s.flags = 3;
+	cr_expect_eq(wire_decode_setup(&r, 32, &nr, &rs), -EINVAL);
+	r.s.flags = 0;
+	cr_expect_eq(wire_decode_setup(&r, 32, &nr, &rs), -EINVAL);
+}
+
+Test(wire, ring_size_as_io_setup)
+{
+	uint32_t nr;
+	__u64 bytes;
+
+	/* A13 on a 2-CPU machine: 1 -> 127, 128 -> 383, 1000 -> 2047 */
+	cr_expect_eq(evfdfs_wire_ring_size(1, 2, 4096, &nr, &bytes), 0);
+	cr_expect_eq(nr, 127);
+	cr_expect_eq(bytes, 4096);
+	cr_expect_eq(evfdfs_wire_ring_size(128, 2, 4096, &nr, &bytes), 0);
+	cr_expect_eq(nr, 383);
+	cr_expect_eq(evfdfs_wire_ring_size(1000, 2, 4096, &nr, &bytes), 0);
+	cr_expect_eq(nr, 2047);
+	cr_expect_eq(evfdfs_wire_ring_size(0, 2, 4096, &nr, &bytes), -EINVAL);
+	cr_expect_eq(evfdfs_wire_ring_size(4194305, 2, 4096, &nr, &bytes),
+		     -EINVAL);
+	cr_expect_eq(evfdfs_wire_ring_size(0x80000000u, 2, 4096, &nr, &bytes),
+		     -EAGAIN);
+}
+
+Test(wire, ring_fields_read_back_are_hostile)
+{
+	cr_expect_eq(wire_ring_index(130, 127), 3);
+	cr_expect_eq(wire_ring_index(5, 0), 0);
+	cr_expect_eq(wire_ring_waiting(10, 4, 127), 6);
+	cr_expect_eq(wire_ring_waiting(2, 120, 127), 9, "wrapped");
+	cr_expect_eq(wire_ring_waiting(10, 0xffffffffu, 127),
+		     (10 + 127 - 0xffffffffu % 127) % 127, "head modulo nr");
+	cr_expect_lt(wire_ring_waiting(0, 0xfffffff0u, 127), 127);
+	cr_expect(!wire_ring_full(0, 0, 127));
+	cr_expect(!wire_ring_full(100, 25, 127));
+	cr_expect(wire_ring_full(100, 26, 127), "nr - 1 entries at most");
+	cr_expect(wire_ring_full(0, 0, 1));
+}
+
+Test(wire, destroy_record)
+{
+	struct evfdfs_wire_destroy d = {
+		.hdr = { EVFDFS_WIRE_VERSION, EVFDFS_WIRE_DESTROY, 16 },
+	};
+
+	cr_expect_eq(wire_decode_destroy(&d, 16), 0);
+	cr_expect_eq(wire_decode_destroy(&d, 24), -EINVAL);
+	d.pad = 1;
+	cr_expect_eq(wire_decode_destroy(&d, 16), -EINVAL);
 }
 
 Test(wire, cancel_record)

@@ -33,18 +33,34 @@ static struct iocb prep(uint16_t op, uint64_t buf, uint64_t nbytes)
 
 Test(wire_encode, setup_record_layout, .timeout = 10)
 {
-	struct evfdfs_wire_setup s;
-	unsigned char raw[16];
+	struct evfdfs_wire_setup_ring r;
+	unsigned char raw[32];
 
-	memset(&s, 0xa5, sizeof(s));
-	codec_setup_fill(&s, 128);
-	memcpy(raw, &s, sizeof(raw));
-	cr_assert_eq(s.hdr.version, EVFDFS_WIRE_VERSION);
-	cr_assert_eq(s.hdr.type, EVFDFS_WIRE_SETUP);
-	cr_assert_eq(s.hdr.len, 16);
-	cr_assert_eq(s.nr_events, 128);
-	cr_assert_eq(s.flags, 0, "flags must be 0");
+	memset(&r, 0xa5, sizeof(r));
+	codec_setup_fill(&r, 128, 9, 3, 0x7f0000001000ull);
+	memcpy(raw, &r, sizeof(raw));
+	cr_assert_eq(r.s.hdr.version, EVFDFS_WIRE_VERSION);
+	cr_assert_eq(r.s.hdr.type, EVFDFS_WIRE_SETUP);
+	cr_assert_eq(r.s.hdr.len, 32);
+	cr_assert_eq(r.s.nr_events, 128);
+	cr_assert_eq(r.s.flags, EVFDFS_WIRE_SETUP_RING);
+	cr_assert_eq(r.memfd, 9);
+	cr_assert_eq(r.id, 3);
+	cr_assert_eq(r.addr, 0x7f0000001000ull);
 	cr_assert_eq(raw[8], 128);
+	cr_assert_eq(raw[16], 9);
+}
+
+Test(wire_encode, destroy_record_layout, .timeout = 10)
+{
+	struct evfdfs_wire_destroy d;
+
+	memset(&d, 0xa5, sizeof(d));
+	codec_destroy_fill(&d);
+	cr_assert_eq(d.hdr.type, EVFDFS_WIRE_DESTROY);
+	cr_assert_eq(d.hdr.len, 16);
+	cr_assert_eq(d.flags, 0);
+	cr_assert_eq(d.pad, 0);
 }
 
 Test(wire_encode, cancel_record_layout, .timeout = 10)

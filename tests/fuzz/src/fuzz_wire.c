@@ -63,10 +63,34 @@ static void one_submit(const uint8_t *rec, uint32_t len, uint8_t knobs)
 	sink += (unsigned long)wire_check_ioprio(s.s.iocb.aio_reqprio, f.rt_ok);
 }
 
+/*
+ * The daemon's use of what it reads back from a ring: the ring's size for
+ * @nr_events, then head and tail values from the input (any value, as a
+ * process may write), which must stay inside the ring.
+ */
+static void ring_fields(uint32_t nr_events, uint32_t head, uint32_t tail)
+{
+	uint32_t nr, w, inflight = head ^ tail;
+	__u64 bytes;
+
+	if (evfdfs_wire_ring_size(nr_events, 1 + (nr_events & 7), 4096, &nr,
+				  &bytes))
+		return;
+	if (nr < 2 || bytes % 4096 || (bytes - 32) / 32 != nr)
+		abort();
+	if (wire_ring_index(head, nr) >= nr)
+		abort();
+	w = wire_ring_waiting(tail % nr, head, nr);
+	if (w >= nr)
+		abort();
+	sink += wire_ring_full(inflight, w, nr);
+}
+
 static void records(const uint8_t *data, size_t size)
 {
 	struct evfdfs_wire_hdr h;
 	size_t off = 0;
+	struct wire_ring_setup rs;
 	uint32_t nr;
 	uint64_t obj;
 
@@ -75,9 +99,16 @@ static void records(const uint8_t *data, size_t size)
 
 		switch (h.type) {
 		case EVFDFS_WIRE_SETUP:
-			if (!wire_decode_setup(rec, h.len, &nr))
+			if (!wire_decode_setup(rec, h.len, &nr, &rs)) {
 				sink += (unsigned long)wire_setup_check(
 					nr, 1 + (nr & 7));
+				sink += rs.memfd + rs.id + rs.addr;
+				if (rs.on)
+					ring_fields(nr, rs.id, rs.memfd);
+			}
+			break;
+		case EVFDFS_WIRE_DESTROY:
+			sink += (unsigned long)wire_decode_destroy(rec, h.len);
 			break;
 		case EVFDFS_WIRE_CANCEL:
 			if (!wire_decode_cancel(rec, h.len, &obj))
