@@ -668,7 +668,7 @@ static void ctx_kill(struct aiod_ctx *ctx)
  * library still holds the file.  Capacity back (A12), no more submits,
  * cancellations; the library waits on the control page for the rest.
  */
-static int ctx_destroy(struct aiod_ctx *ctx)
+static int ctx_destroy(struct aiod_ctx *ctx, pid_t pid)
 {
 	if (!ctx->ring.on || ctx->ring.destroyed)
 		return -EINVAL;
@@ -677,8 +677,10 @@ static int ctx_destroy(struct aiod_ctx *ctx)
 	ctx->setup = false;
 	if (trace_on(ctx->ad->fs))
 		trace_emit(ctx->ad->fs, ctx->owner,
-			   "aio-destroy ctx=%llu inflight=%u",
-			   (unsigned long long)ctx->id, ctx->inflight);
+			   "aio-destroy aio:%llu ctx=%llu pid=%d inflight=%u",
+			   (unsigned long long)ctx->id,
+			   (unsigned long long)ctx->id, (int)pid,
+			   ctx->inflight);
 	ring_ctl_update(ctx);
 	ctx_kill(ctx);
 	waitq_abort(&ctx->rq, EINTR);
@@ -901,7 +903,7 @@ void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 				      ? wire_decode_destroy(buf, hdr.len)
 				      : -EINVAL;
 			if (!ret)
-				ret = ctx_destroy(ctx);
+				ret = ctx_destroy(ctx, pid);
 			if (!ret) {
 				fuse_reply_write(req, size);
 				return;
