@@ -53,7 +53,7 @@ static long reg_find(const void *h)
 	size_t i;
 
 	for (i = 0; i < reg_len; i++)
-		if ((const void *)reg[i]->ring == h)
+		if ((const void *)reg[i]->handle == h)
 			return (long)i;
 	return -1;
 }
@@ -149,12 +149,12 @@ static bool same_mm(const struct evfdfs_io_ctx *ctx)
 	       syscall(SYS_kcmp, me, ctx->pid, KCMP_VM, 0, 0) == 0;
 }
 
-/* Is the ring still at @ctx->ring with its id (A15)? */
+/* Is the ring still at the handle, with its id (A15)? */
 static bool ring_intact(const struct evfdfs_io_ctx *ctx)
 {
 	uint32_t id;
 
-	return umem_read(&id, (uintptr_t)&ctx->ring->id, sizeof(id)) == 0 &&
+	return umem_read(&id, (uintptr_t)&ctx->handle->id, sizeof(id)) == 0 &&
 	       id == ctx->id;
 }
 
@@ -182,6 +182,23 @@ struct evfdfs_io_ctx *ctx_get(const void *h)
 		ctx = NULL;
 	}
 	return ctx;
+}
+
+/*
+ * ctx_ring_moved() - the program moved the ring at handle @old to @new
+ * (mremap): the context follows, as Linux's aio_ring_mremap() moves its
+ * user address.  Returns 0, or -EINVAL when @old is no context here.
+ */
+int ctx_ring_moved(const void *old, void *new)
+{
+	long i;
+
+	pthread_mutex_lock(&reg_lock);
+	i = reg_find(old);
+	if (i >= 0)
+		reg[i]->handle = new;
+	pthread_mutex_unlock(&reg_lock);
+	return i >= 0 ? 0 : -EINVAL;
 }
 
 void ctx_put(struct evfdfs_io_ctx *ctx)
@@ -288,6 +305,14 @@ static int ring_make(struct evfdfs_io_ctx *ctx, unsigned int nr_events)
 	}
 	ctx->ring = map;
 	ctx->ctl = (struct evfdfs_wire_ring_ctl *)((char *)map + bytes);
+	ctx->ring_bytes = (size_t)bytes;
+	map = mmap(NULL, ctx->ring_bytes, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, 0);
+	if (map == MAP_FAILED) {
+		ret = -ENOMEM;
+		goto err_close;
+	}
+	ctx->handle = map;
 	return fd;
 err_close:
 	close(fd);
@@ -300,6 +325,8 @@ static void ctx_free(struct evfdfs_io_ctx *ctx)
 		close(ctx->fd);
 	if (ctx->ring)
 		munmap(ctx->ring, ctx->map_len);
+	if (ctx->handle)
+		munmap(ctx->handle, ctx->ring_bytes);
 	pthread_mutex_destroy(&ctx->lock);
 	pthread_cond_destroy(&ctx->idle);
 	free(ctx);
@@ -350,7 +377,7 @@ EXPORT int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 	r->compat_features = 1;
 	r->incompat_features = 0;
 	r->header_length = EVFDFS_RING_HEADER;
-	codec_setup_fill(&rec, nr_events, memfd, id, (uintptr_t)r);
+	codec_setup_fill(&rec, nr_events, memfd, id, (uintptr_t)ctx->handle);
 	errno = 0;
 	if (write(ctx->fd, &rec, sizeof(rec)) != (ssize_t)sizeof(rec)) {
 		ret = errno ? -errno : -EIO;
@@ -360,11 +387,11 @@ EXPORT int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 	pthread_mutex_lock(&reg_lock);
 	ctx->dead = false;
 	pthread_mutex_unlock(&reg_lock);
-	*ctxp = (struct evfdfs_io_ctx *)r;
+	*ctxp = (struct evfdfs_io_ctx *)ctx->handle;
 	return 0;
 err_unreg:
 	pthread_mutex_lock(&reg_lock);
-	reg[reg_find(r)] = reg[--reg_len];
+	reg[reg_find(ctx->handle)] = reg[--reg_len];
 	pthread_mutex_unlock(&reg_lock);
 err_memfd:
 	close(memfd);

@@ -128,9 +128,13 @@ size_t codec_records_in(const void *buf, size_t bytes);
 /*
  * The context behind a handle.  The handle is the address of the ring
  * (struct evfdfs_wire_ring, the kernel's struct aio_ring, A4) in a memfd
- * mapping shared with the daemon; the page after the ring is the daemon's
- * control page.  The process may write anything into the ring: the
- * library keeps its own nr and id and reads head and tail modulo nr.
+ * mapping shared with the daemon.  The library maps the memfd a second
+ * time for itself (ring, then the daemon's control page), as the kernel
+ * works on its own mapping of the ring's pages: what the program does to
+ * the handle's mapping (munmap, mprotect, mremap) never faults the
+ * library, which reads the handle only to check the id (A15).  The
+ * process may write anything into the ring: the library keeps its own nr
+ * and id and reads head and tail modulo nr.
  */
 struct evfdfs_io_ctx {
 	/* Registry state; protected by the registry lock (aio.c). */
@@ -143,9 +147,10 @@ struct evfdfs_io_ctx {
 	pid_t pid; /* the process that set it up */
 	dev_t dev; /* the mount's device (RESFD classification) */
 	unsigned int nr_events;
-	struct evfdfs_wire_ring *ring; /* the handle */
+	struct evfdfs_wire_ring *handle; /* the program's mapping */
+	struct evfdfs_wire_ring *ring;	 /* the library's own */
 	struct evfdfs_wire_ring_ctl *ctl;
-	size_t map_len;
+	size_t map_len, ring_bytes;
 	uint32_t nr, id;
 
 	pthread_mutex_t lock; /* reaping: head */
@@ -155,5 +160,6 @@ struct evfdfs_io_ctx {
  * caller's -EINVAL: not a live context of this address space, A15). */
 struct evfdfs_io_ctx *ctx_get(const void *h);
 void ctx_put(struct evfdfs_io_ctx *ctx);
+int ctx_ring_moved(const void *old, void *new);
 
 #endif /* LIBEVFDFS_I_H */

@@ -11,10 +11,13 @@
  * emulated counter as IOCB_FLAG_RESFD gets an explanation on stderr,
  * once: the kernel signals only its own eventfds.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -109,6 +112,19 @@ static bool ctx_remove(io_context_t ctx)
 		}
 	pthread_mutex_unlock(&ctxs.lock);
 	return found;
+}
+
+/* The ring of @old was moved to @new (mremap). */
+static void ctx_rename(io_context_t old, void *new)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ctxs.lock);
+	for (i = 0; i < ctxs.n; i++)
+		if (ctxs.v[i] == old)
+			ctxs.v[i] = new;
+	ctxs.retired[ctxs.next_retired++ % RETIRED] = old;
+	pthread_mutex_unlock(&ctxs.lock);
 }
 
 static bool ctx_is_retired(io_context_t ctx)
@@ -447,4 +463,44 @@ bool shim_syscall_aio(long nr, const long *a, long *ret)
 	}
 	*ret = shim_ret_errno(r);
 	return true;
+}
+
+/*
+ * mremap(2) of a ring the shim made.  Linux's ring mapping cannot grow
+ * (VM_DONTEXPAND: EFAULT), and moving it moves the context
+ * (aio_ring_mremap): the handle the program holds afterwards is the new
+ * address, and the old one is no context any more (A15).  The library
+ * works on a mapping of its own, so it only has to learn the new handle.
+ */
+EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
+{
+	static void *(*real)(void *, size_t, size_t, int, ...);
+	void *new_addr = NULL, *ret;
+	bool ours = shim_on() && ctx_is_ours(old);
+	va_list ap;
+
+	if (flags & MREMAP_FIXED) {
+		va_start(ap, flags);
+		new_addr = va_arg(ap, void *);
+		va_end(ap);
+	}
+	if (ours && new_len > old_len) {
+		errno = EFAULT;
+		return MAP_FAILED;
+	}
+	if (!real)
+		real = (void *(*)(void *, size_t, size_t, int, ...))dlsym(
+			RTLD_NEXT, "mremap");
+	if (real)
+		ret = real(old, old_len, new_len, flags, new_addr);
+	else
+		ret = (void *)shim_ret_errno((long)syscall(
+			SYS_mremap, old, old_len, new_len, flags, new_addr));
+	if (ours && ret != MAP_FAILED && ret != old) {
+		KEEP_ERRNO;
+
+		LIB_CALL(ctx_ring_moved(old, ret));
+		ctx_rename(old, ret);
+	}
+	return ret;
 }

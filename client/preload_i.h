@@ -94,6 +94,9 @@ long shim_ret_errno(long ret);
 /* Whether @fd is an anonymous counter of the mount (preload.c). */
 bool shim_fd_is_emulated(int fd);
 
+/* aio.c (libevfdfs, linked in): the ring at handle @old is now at @new. */
+int ctx_ring_moved(const void *old, void *new);
+
 /* preload_aio.c: the lock of the context set, taken around fork(). */
 void shim_ctxs_lock(void);
 void shim_ctxs_unlock(void);

@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -375,4 +376,49 @@ ACONFORM(forked_child_may_not_use_the_context)
 	aio_rec(t, "destroy", b->destroy(c->ctx));
 	close(c->fd);
 	munmap(c, sizeof(*c));
+}
+
+/*
+ * A documented difference (README): mremap(2) moves a kernel context with
+ * its ring (A15).  The library cannot see the move; the preload shim,
+ * which interposes mremap, can (test-shim shim/ring_program_sees_no_
+ * difference).  Called directly, the library loses the context: every
+ * call at either address is EINVAL, as after munmap.  Growing the ring
+ * is EFAULT on the kernel's ring (VM_DONTEXPAND); the library's mapping
+ * is an ordinary one and may grow.
+ */
+Test(aio_difference, mremap_of_the_ring_needs_the_shim, .timeout = 30)
+{
+	struct timespec zero = { 0, 0 };
+	struct io_event ev[1];
+	io_context_t k = 0;
+	void *m = NULL, *to, *moved;
+	size_t len;
+
+	evt_shared_mnt();
+	cr_assert_eq(io_setup(4, &k), 0);
+	len = 32 + 32 * (size_t)ring_of(k)->nr;
+	to = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(to != MAP_FAILED);
+	cr_expect_eq(mremap(k, len, len + 4096, MREMAP_MAYMOVE), MAP_FAILED);
+	cr_expect_eq(errno, EFAULT, "the kernel's ring cannot grow");
+	moved = mremap(k, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	cr_assert_eq(moved, to);
+	cr_expect_eq(syscall(SYS_io_getevents, moved, 0, 1, ev, &zero), 0,
+		     "kernel: the context moved with its ring");
+	cr_expect_eq(io_destroy((io_context_t)moved), 0);
+
+	cr_assert_eq(evfdfs_io_setup(evt_shared_mnt(), 4,
+				     (struct evfdfs_io_ctx **)&m),
+		     0);
+	to = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(to != MAP_FAILED);
+	moved = mremap(m, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	cr_assert_eq(moved, to);
+	cr_expect_eq(evfdfs_io_getevents(moved, 0, 1, ev, &zero), -EINVAL,
+		     "mount, documented: the library does not see the move");
+	cr_expect_eq(evfdfs_io_getevents(m, 0, 1, ev, &zero), -EINVAL);
+	cr_expect_eq(evfdfs_io_destroy(m), -EINVAL);
+	munmap(moved, len);
+	close_leaked_control(&aio_backend_mount);
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/eventfd.h>
 #include <sys/select.h>
 #include <sys/syscall.h>
@@ -615,6 +616,8 @@ static void sec_ring(void)
 	struct ring *r;
 	unsigned int head, tail;
 	int file, efd, i, n;
+	void *to, *moved;
+	size_t len;
 
 	file = mkstemp(tmpl);
 	if (file < 0)
@@ -667,6 +670,30 @@ static void sec_ring(void)
 	REC_AIO("io_submit on a full ring", io_submit(ctx, 1, &cbs[n]));
 	REC_AIO("io_getevents 1", io_getevents(ctx, 1, 1, ev, &zero));
 	REC_AIO("io_submit after one reaped", io_submit(ctx, 1, &cbs[n]));
+
+	/* mprotect(PROT_READ): the calls still work, as the kernel's do. */
+	len = 32 + 32 * (size_t)r->nr;
+	REC("mprotect PROT_READ", mprotect(ctx, len, PROT_READ));
+	REC_AIO("io_getevents, read-only ring",
+		io_getevents(ctx, 1, 1, ev, &zero));
+	REC("mprotect back", mprotect(ctx, len, PROT_READ | PROT_WRITE));
+
+	/* mremap: growing is refused; a move moves the context (A15). */
+	to = mmap(NULL, len, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (to == MAP_FAILED)
+		die("mmap");
+	REC("mremap growing",
+	    mremap(ctx, len, len + 4096, MREMAP_MAYMOVE) == MAP_FAILED ? -1L
+								       : 0L);
+	moved = mremap(ctx, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, to);
+	printf("mremap moved: %d\n", moved == to);
+	REC("syscall io_getevents, old address",
+	    syscall(SYS_io_getevents, ctx, 0, 1, ev, &zero));
+	ctx = moved;
+	r = moved;
+	printf("moved ring: nr=%u magic=%#x\n", r->nr, r->magic);
+	REC_AIO("io_getevents, new address",
+		io_getevents(ctx, 1, 1, ev, &zero));
 	REC_AIO("io_destroy", io_destroy(ctx));
 	close(efd);
 	close(file);
