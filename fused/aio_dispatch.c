@@ -293,7 +293,6 @@ void areq_complete(struct areq *a, int64_t res)
 		ksignal(ad, a->rfd);
 		a->rfd = -1;
 	}
-	ring_wake(ctx);
 	if (ctx->h) {
 		waitq_run(&ctx->rq);
 		handle_notify(ctx->h, POLLIN);
@@ -302,7 +301,8 @@ void areq_complete(struct areq *a, int64_t res)
 	ctx->inflight--;
 	if (a->op < 9)
 		ctx->by_op[a->op]--;
-	ring_ctl_update(ctx);
+	if (ctx->ring.destroyed)
+		ring_ctl_update(ctx); /* the library's io_destroy waits */
 	if (a->job)
 		a->completed = true;
 	else
@@ -318,6 +318,7 @@ void aiod_kernel_events(struct aiod *ad)
 
 	do {
 		n = kaio_reap(ad->kctx, evs, REAP_BATCH);
+		ring_deliver_batch(evs, n);
 		for (i = 0; i < n; i++) {
 			if (!evs[i].data) {
 				ad->ksig++; /* a RESFD signal's dummy */

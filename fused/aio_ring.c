@@ -12,8 +12,11 @@
  *
  * Publishing (ring_publish()) is the first step of A56: the event in its
  * slot, then tail with a release store; areq_complete() then signals the
- * RESFD and wakes the waiters: FUTEX_WAKE on tail, the control file's
- * pollers and parked reads.  A read's data is stored in the submitter's
+ * RESFD and wakes the waiters: the control file's pollers (the library
+ * waits in ppoll on it, see client/aio_events.c; no futex wake on tail,
+ * which the kernel does not do either and which cost a system call per
+ * completion).  The control page's count is kept only once DESTROY has
+ * come, when the library waits on it.  A read's data is stored in the submitter's
  * memory before (ring_deliver()), with process_vm_writev, as the kernel's
  * read has filled the buffer before its event exists.
  */
@@ -186,12 +189,6 @@ void ring_publish(struct aiod_ctx *ctx, const struct io_event *ev)
 			      memory_order_release);
 }
 
-void ring_wake(struct aiod_ctx *ctx)
-{
-	if (ctx->ring.on)
-		futex_wake(&ring_hdr(&ctx->ring)->tail);
-}
-
 /*
  * A15: may @pid act on the context?  Only a task that shares the setup
  * task's memory (its threads, a CLONE_VM or vfork child): kcmp(KCMP_VM).
@@ -267,6 +264,8 @@ int64_t ring_deliver(struct areq *a, int64_t res)
 	size_t want;
 	ssize_t n;
 
+	if (a->pre_done)
+		return a->pre_res;
 	if ((a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV) || res <= 0 ||
 	    !a->buf)
 		return res;
@@ -283,4 +282,94 @@ int64_t ring_deliver(struct areq *a, int64_t res)
 	if (n <= 0)
 		return -EFAULT;
 	return n < res ? (int64_t)n : res;
+}
+
+#define BATCH_SEGS 1024u /* UIO_MAXIOV */
+#define BATCH_REQS 64u
+
+struct dbatch {
+	pid_t pid;
+	struct areq *a[BATCH_REQS];
+	size_t want[BATCH_REQS];
+	unsigned int n, nrem;
+	struct iovec loc[BATCH_REQS], rem[BATCH_SEGS];
+};
+
+/* The requests of @b in one process_vm_writev; each gets its res. */
+static void dbatch_flush(struct dbatch *b)
+{
+	ssize_t got;
+	size_t left, d;
+	unsigned int i;
+
+	if (!b->n)
+		return;
+	got = process_vm_writev(b->pid, b->loc, b->n, b->rem, b->nrem, 0);
+	left = got > 0 ? (size_t)got : 0;
+	/*
+	 * The call stops at the first fault: the request it stopped in gets
+	 * what was stored (or -EFAULT), the ones after it are left to
+	 * ring_deliver(), alone.
+	 */
+	for (i = 0; got >= 0 && i < b->n; i++) {
+		d = left < b->want[i] ? left : b->want[i];
+		left -= d;
+		b->a[i]->pre_done = true;
+		b->a[i]->pre_res = d ? (int64_t)d : -EFAULT;
+		if (d < b->want[i])
+			break;
+	}
+	b->n = b->nrem = 0;
+}
+
+/* Add @a, completed with @res, to @b; false if it does not qualify. */
+static bool dbatch_add(struct dbatch *b, struct areq *a, int64_t res)
+{
+	size_t want, l, s;
+	uint32_t k;
+
+	if (!a || !a->ctx->ring.on || a->kphase != KP_IO || a->nowait_added ||
+	    a->done || a->spread || !a->uiov || !a->buf || res <= 0 ||
+	    a->nuiov > BATCH_SEGS ||
+	    (a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV))
+		return false;
+	if (b->n && (b->pid != a->pid || b->n == BATCH_REQS ||
+		     b->nrem + a->nuiov > BATCH_SEGS))
+		dbatch_flush(b);
+	want = (uint64_t)res < a->buflen ? (size_t)res : a->buflen;
+	for (k = 0, l = want; k < a->nuiov && l; k++) {
+		s = a->uiov[k].iov_len < l ? a->uiov[k].iov_len : l;
+		if (!s)
+			continue;
+		b->rem[b->nrem].iov_base = a->uiov[k].iov_base;
+		b->rem[b->nrem++].iov_len = s;
+		l -= s;
+	}
+	want -= l; /* the segments hold less */
+	b->pid = a->pid;
+	b->a[b->n] = a;
+	b->loc[b->n].iov_base = a->buf;
+	b->loc[b->n].iov_len = want;
+	b->want[b->n++] = want;
+	return true;
+}
+
+/*
+ * The completions of one reap of the daemon's kernel context: the data of
+ * every final read of a ring context is stored with one process_vm_writev
+ * per submitter (one call per read cost most of a batch's time), before
+ * any of them is published.  Only reads whose kernel result is their
+ * event's (no stream retry, no gathering); the rest, and any read left
+ * unmarked by a refused call, are stored alone by ring_deliver().
+ */
+void ring_deliver_batch(const struct io_event *evs, int n)
+{
+	static struct dbatch b; /* the loop's alone */
+	int i;
+
+	b.n = b.nrem = 0;
+	for (i = 0; i < n; i++)
+		dbatch_add(&b, (struct areq *)(uintptr_t)evs[i].data,
+			   evs[i].res);
+	dbatch_flush(&b);
 }

@@ -161,6 +161,8 @@ struct areq {
 	/* a read of a context with a ring: where its data goes */
 	struct iovec *uiov; /* in the submitter's memory */
 	uint32_t nuiov;
+	bool pre_done; /* stored by ring_deliver_batch(): pre_res */
+	int64_t pre_res;
 	/* worker hand-off; written by the worker, read after it is back */
 	enum wop wop;
 	int wres;	   /* 0 / -errno; 1 = not attempted */
@@ -451,10 +453,10 @@ uint32_t ring_head(const struct aiod_ctx *ctx);
 uint32_t ring_waiting(const struct aiod_ctx *ctx);
 bool ring_full(const struct aiod_ctx *ctx);
 void ring_publish(struct aiod_ctx *ctx, const struct io_event *ev);
-void ring_wake(struct aiod_ctx *ctx);
 bool ring_may_submit(struct aiod_ctx *ctx, pid_t pid);
 void ring_capture(struct areq *a, const struct wire_sub *s);
 int64_t ring_deliver(struct areq *a, int64_t res);
+void ring_deliver_batch(const struct io_event *evs, int n);
 
 /* aio_cred.c */
 int opener_take(struct aopener *o, fuse_req_t req, bool text);

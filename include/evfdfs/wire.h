@@ -48,8 +48,8 @@
  * (pidfd_getfd) and maps it too; it writes the events and tail, and reads
  * head, which the process may write (user-space reaping, A82) and which
  * the daemon takes modulo its own nr.  Completions are published in the
- * kernel's order (A56): event, tail (release), RESFD, FUTEX_WAKE on tail
- * and the pollers of the control file.  A read's data is stored in the
+ * kernel's order (A56): event, tail (release), RESFD, then the pollers of
+ * the control file, which is readable while the ring holds events.  A read's data is stored in the
  * submitter's memory (process_vm_writev) before its event.  The page
  * after the ring is struct evfdfs_wire_ring_ctl, written by the daemon.
  * A SUBMIT then fails with EAGAIN when the ring has no slot left (A80,
@@ -127,7 +127,7 @@ struct evfdfs_wire_ring {
 
 /* The page after the ring: the daemon's word for the library. */
 struct evfdfs_wire_ring_ctl {
-	__u32 inflight; /* requests not completed yet (futex-woken) */
+	__u32 inflight; /* after DESTROY: requests not completed (futex-woken) */
 	__u32 pad;
 };
 
