@@ -145,6 +145,22 @@ Test(libevfdfs_aio, status_shows_the_ring, .timeout = TMO)
 	close(fd);
 }
 
+/* Issue 10 item 6: a context holds one descriptor (the control file);
+ * its ring's memfd is closed after setup. */
+Test(libevfdfs_aio, context_holds_one_descriptor, .timeout = TMO)
+{
+	struct evfdfs_io_ctx *ctx[4];
+	int before = evt_count_fds(), i;
+
+	for (i = 0; i < 4; i++)
+		ctx[i] = ctx_new(8);
+	cr_expect_eq(evt_count_fds(), before + 4, "%d descriptors for 4",
+		     evt_count_fds() - before);
+	for (i = 0; i < 4; i++)
+		cr_assert_eq(evfdfs_io_destroy(ctx[i]), 0);
+	cr_expect_eq(evt_count_fds(), before);
+}
+
 /* A15: a context belongs to its process; the child's calls fail. */
 Test(libevfdfs_aio, context_after_fork, .timeout = TMO)
 {
