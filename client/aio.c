@@ -440,7 +440,9 @@ EXPORT int evfdfs_io_destroy(struct evfdfs_io_ctx *h)
 	pthread_mutex_lock(&reg_lock);
 	i = reg_find(h);
 	if (i < 0 || ctx->dead) {
-		ctx->users--;
+		/* another thread's destroy came first: it may wait for us */
+		if (--ctx->users == 0 && ctx->dead)
+			pthread_cond_broadcast(&ctx->idle);
 		pthread_mutex_unlock(&reg_lock);
 		return -EINVAL;
 	}
