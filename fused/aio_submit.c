@@ -53,9 +53,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aiod_i.h"
@@ -69,6 +72,11 @@ static bool op_is_rw(uint16_t op)
 {
 	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PWRITE ||
 	       op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
+}
+
+static bool op_is_read(uint16_t op)
+{
+	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
 }
 
 /*
@@ -460,6 +468,64 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 	return 0;
 }
 
+/*
+ * The submitter's RLIMIT_FSIZE on a write to a regular file, as
+ * generic_write_checks() applies it when the kernel runs the write at
+ * submit: nothing for 0 bytes; at or past the limit the write fails
+ * -EFBIG and SIGXFSZ goes to the submitter; across it, the write is cut
+ * there (short).  The daemon's own limit is infinite (evfdfs.c), so only
+ * the submitter's counts.  A write the kernel refuses at submit anyway
+ * (bad buffer range, iovec array, offset) is left to the kernel, whose
+ * checks come first.  At the limit the kernel still gets the request,
+ * with no bytes, so that its own submit-time checks run in its order;
+ * its result becomes -EFBIG (finish_kernel()).
+ */
+static void fsize_cut(struct areq *a, const struct wire_sub *s)
+{
+	struct iocb *k = &a->kiocb;
+	uint64_t lim, pos, count = 0, room;
+	struct stat st;
+	uint32_t i;
+
+	if (op_is_read(a->op) || a->file.kind != AF_REG ||
+	    (s->s.flags &
+	     (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) ||
+	    s->bad_seg || (s->vectored && !a->iov) || wire_offset_bad(s))
+		return;
+	if (fstat(a->file.fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	if (caller_fsize(a->pid, &lim) || lim == RLIM_INFINITY)
+		return;
+	if (a->iov)
+		for (i = 0; i < a->niov; i++)
+			count += a->iov[i].iov_len;
+	else
+		count = k->aio_nbytes;
+	if (!count)
+		return;
+	pos = ((a->file.flags & O_APPEND) && !(a->rwf & WIRE_RWF_NOAPPEND)) ||
+			      (a->rwf & WIRE_RWF_APPEND)
+		      ? (uint64_t)st.st_size
+		      : (uint64_t)s->s.iocb.aio_offset;
+	if (pos >= lim) {
+		a->fsize_hit = true;
+		room = 0;
+	} else if (count > lim - pos) {
+		room = lim - pos;
+	} else {
+		return;
+	}
+	if (!a->iov) {
+		k->aio_nbytes = room;
+		return;
+	}
+	for (i = 0; i < a->niov; i++) {
+		if (a->iov[i].iov_len > room)
+			a->iov[i].iov_len = room;
+		room -= a->iov[i].iov_len;
+	}
+}
+
 /* Step 9's route, and the kernel's iocb for what goes to the kernel. */
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 {
@@ -492,6 +558,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		ret = build_rw(ad, a, s);
 		if (ret)
 			return ret;
+		fsize_cut(a, s);
 		k->aio_rw_flags = ucb->aio_rw_flags;
 		/* A character device that would block is tried the way a
 		 * stream is; without FMODE_NOWAIT it goes to aio_wait.c's
@@ -573,6 +640,10 @@ int areq_start(struct areq *a)
 
 void areq_finish_kernel(struct areq *a, int64_t res)
 {
+	if (a->fsize_hit && res >= 0) {
+		res = -EFBIG;
+		areq_signal(a, SIGXFSZ);
+	}
 	if (a->holds_slot)
 		a->ctx->ad->kslots++;
 	a->holds_slot = false;

@@ -142,7 +142,8 @@ struct areq {
 	bool spread; /* O_DIRECT segments: each on its own page */
 	struct iovec *iov;
 	uint32_t niov, iov_skip;
-	uint64_t done; /* stream writes: bytes written so far */
+	uint64_t done;	/* stream writes: bytes written so far */
+	bool fsize_hit; /* at or past the submitter's RLIMIT_FSIZE: -EFBIG */
 	/* kernel-routed */
 	struct iocb kiocb; /* the I/O; aio_data = this request */
 	struct iocb kpoll; /* the readiness POLL of a stream retry */
@@ -415,6 +416,8 @@ void ctx_pidfds_close(struct aiod_ctx *ctx);
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
+int caller_fsize(pid_t pid, uint64_t *lim);
+void areq_signal(struct areq *a, int sig);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
 ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
 const char *aiod_proc_field(const char *text, const char *key);
