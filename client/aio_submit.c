@@ -315,7 +315,13 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 		k += m;
 		off += (size_t)n;
 	}
-	if (k < b->n) {
+	if (k < b->n && err == EXDEV &&
+	    (b->info[k].flags & EVFDFS_WIRE_SUB_DIRECT)) {
+		/* The daemon cannot reach our memory: inline from now on,
+		 * and this record and the rest are sent again. */
+		__atomic_store_n(&ctx->inline_only, 1, __ATOMIC_RELAXED);
+		release(ctx, b, k);
+	} else if (k < b->n) {
 		if (past_step6(ctx, &b->info[k].cb, b->info[k].flags, err))
 			zero_keys(b, k, k + 1);
 		release(ctx, b, k);
@@ -355,7 +361,7 @@ static struct iovec *read_iovs(const struct iocb *cb, int *err)
  * Takes @iov.  Returns 0, -EAGAIN or -ENOMEM.
  */
 static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
-		 struct iovec *iov, bool early_einval, bool parks,
+		 struct iovec *iov, bool early_einval, bool parks, bool direct,
 		 uint64_t *seq)
 {
 	struct sub *s = calloc(1, sizeof(*s));
@@ -377,7 +383,8 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 		iov = NULL;
 	}
 	free(iov);
-	s->evsize = event_room(cb, s->iov);
+	s->evsize = direct ? (uint32_t)sizeof(struct evfdfs_wire_event)
+			   : event_room(cb, s->iov);
 	s->parks = parks;
 	pthread_mutex_lock(&ctx->lock);
 	if (!early_einval && ctx->unreaped >= ctx->nr_events) {
@@ -416,6 +423,14 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		return ret;
 	codec_plan(cb, iov, umem_user_max(), &p);
 	flags |= p.flags;
+	if ((p.is_read || p.is_write) &&
+	    !(p.flags &
+	      (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) &&
+	    (int64_t)cb->aio_nbytes >= 0 &&
+	    !__atomic_load_n(&ctx->inline_only, __ATOMIC_RELAXED)) {
+		flags |= EVFDFS_WIRE_SUB_DIRECT; /* the daemon moves the data */
+		p.datalen = 0;
+	}
 	len = codec_submit_len(p.nsegs, p.datalen);
 	if (p.datalen && len > write_max(b)) {
 		/* A short write, cut to fit (EVFDFS_WIRE_SUB_DATA_CUT). */
@@ -453,7 +468,8 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 	ri->cb = *cb;
 	ri->obj = obj;
 	ri->flags = flags;
-	ret = track(ctx, cb, obj, iov, early, may_park(ctx, b, cb), &ri->seq);
+	ret = track(ctx, cb, obj, iov, early, may_park(ctx, b, cb),
+		    flags & EVFDFS_WIRE_SUB_DIRECT, &ri->seq);
 	if (ret)
 		return ret;
 	b->len += len;
@@ -464,10 +480,10 @@ err_free_iov:
 	return ret;
 }
 
-EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
-			    struct iocb **iocbpp)
+/* Submit @nr iocbs; adds those accepted to *@done, returns 0 or -errno. */
+static int submit_body(struct evfdfs_io_ctx *ctx, long nr, struct iocb **iocbpp,
+		       long *pdone)
 {
-	KEEP_ERRNO;
 	uint64_t ptrs[CHUNK];
 	struct iocb cbs[CHUNK];
 	struct iovec rio[CHUNK], lio;
@@ -477,11 +493,6 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 	uint32_t keys[CHUNK];
 	int ret = 0;
 
-	if (nr < 0)
-		return -EINVAL; /* before the context (A20) */
-	ctx = ctx_get(ctx);
-	if (!ctx)
-		return -EINVAL;
 	while (i < nr && !ret) {
 		n = nr - i < CHUNK ? (unsigned int)(nr - i) : CHUNK;
 		/* iocbpp[i..i+n) as far as readable (A22) */
@@ -530,8 +541,27 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 		if (fret)
 			ret = fret;
 	}
-	ctx_put(ctx);
 	free(b.buf);
 	free(b.info);
+	*pdone += done;
+	return ret;
+}
+
+EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
+			    struct iocb **iocbpp)
+{
+	KEEP_ERRNO;
+	long done = 0;
+	int ret;
+
+	if (nr < 0)
+		return -EINVAL; /* before the context (A20) */
+	ctx = ctx_get(ctx);
+	if (!ctx)
+		return -EINVAL;
+	ret = submit_body(ctx, nr, iocbpp, &done);
+	if (ret == -EXDEV && done < nr) /* inline now: the rest again */
+		ret = submit_body(ctx, nr - done, iocbpp + done, &done);
+	ctx_put(ctx);
 	return done > 0 ? (int)done : ret;
 }

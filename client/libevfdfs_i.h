@@ -154,6 +154,9 @@ struct evfdfs_io_ctx {
 	pid_t pid;  /* the process that set it up */
 	dev_t dev;  /* the mount's device (RESFD classification) */
 	unsigned int nr_events;
+	/* Set once the daemon answered EXDEV: it cannot reach this process's
+	 * memory, so transfers travel inline (aio_submit.c).  Atomic. */
+	int inline_only;
 
 	pthread_mutex_t lock;
 	/* Everything below is protected by lock. */

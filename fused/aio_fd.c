@@ -282,6 +282,11 @@ static int ctx_pidfd(struct aiod_ctx *ctx, pid_t pid, bool fresh)
 	return fd;
 }
 
+int ctx_pidfd_get(struct aiod_ctx *ctx, pid_t pid, bool fresh)
+{
+	return ctx_pidfd(ctx, pid, fresh);
+}
+
 void ctx_pidfds_close(struct aiod_ctx *ctx)
 {
 	unsigned int i;

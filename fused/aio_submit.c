@@ -57,8 +57,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "aiod_i.h"
@@ -72,11 +70,6 @@ static bool op_is_rw(uint16_t op)
 {
 	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PWRITE ||
 	       op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
-}
-
-static bool op_is_read(uint16_t op)
-{
-	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PREADV;
 }
 
 /*
@@ -181,6 +174,7 @@ struct areq *areq_new(struct sjob *job, const struct wire_sub *s)
 	a->data = s->s.iocb.aio_data;
 	a->obj = s->s.obj;
 	a->rfd = -1;
+	a->pidfd = -1;
 	a->file.fd = -1;
 	a->wfd = -1;
 	a->wres = 1;
@@ -339,193 +333,6 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 
 /* ---- requests for the kernel ---------------------------------------- */
 
-#define PAGE 4096u
-#define PAGE_UP(n) (((n) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
-
-/*
- * Daemon memory for @want bytes of data.  O_DIRECT cares where a buffer
- * sits, so for an O_DIRECT file the data starts at the caller's aio_buf
- * modulo the page size (a misaligned caller gets the kernel's EINVAL, an
- * aligned one works), and vectored segments each start a page (the record
- * carries their lengths, not their addresses: a misaligned segment is not
- * reproduced).  Anything else is one contiguous block.
- */
-static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
-		      uint64_t want)
-{
-	bool direct = a->file.flags & O_DIRECT;
-	uint64_t size = want, off = 0, len;
-	uint32_t i;
-	void *mem;
-
-	if (direct && !s->vectored)
-		size = want + PAGE;
-	else if (direct)
-		for (i = 0, size = 0; i < s->s.nsegs && off < want; i++) {
-			len = wire_seg(s, i);
-			len = len < want - off ? len : want - off;
-			size += PAGE_UP(len);
-			off += len;
-		}
-	/*
-	 * Only O_DIRECT needs the alignment.  glibc's posix_memalign() of a
-	 * block above the mmap threshold maps and unmaps it every time (its
-	 * dynamic threshold never catches up with the alignment slack),
-	 * where malloc() raises the threshold after the first such block and
-	 * reuses the heap: a 256 KiB PWRITE cost the loop an mmap, 66 page
-	 * faults and a munmap with a TLB shootdown, about 1.7 ms of its time
-	 * against 0.14 ms (bench/, BENCHMARKS.md).
-	 */
-	if (!direct)
-		mem = malloc(size ? size : 1);
-	else if (posix_memalign(&mem, PAGE, size ? size : 1))
-		mem = NULL;
-	if (!mem)
-		return -ENOMEM;
-	a->mem = mem;
-	a->memsize = size;
-	a->buf = a->mem;
-	a->buflen = want;
-	a->spread = direct && s->vectored;
-	if (direct && !s->vectored)
-		a->buf += s->s.iocb.aio_buf % PAGE;
-	ad->buf_bytes += size;
-	return 0;
-}
-
-/*
- * Mirror a read/write onto daemon memory: a->buf for the data (what the
- * record carries for a write; room for a read), a->iov for the caller's
- * segment lengths, a kernel address or NULL where the caller's memory
- * faults.  The offset is forced negative when the caller's own length
- * would overflow it, so the kernel fails it at its step (A30.6) whatever
- * the daemon's (clamped) length is.
- */
-static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
-{
-	const struct iocb *ucb = &s->s.iocb;
-	struct iocb *k = &a->kiocb;
-	bool fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
-	bool range = s->s.flags & EVFDFS_WIRE_SUB_BUF_RANGE;
-	uint64_t want, off = 0, pos = 0, len;
-	const unsigned char *src = s->data;
-	uint32_t i;
-	int ret;
-
-	if (s->write)
-		want = s->datalen;
-	else
-		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
-						       : EVFDFS_WIRE_MAX_DATA;
-	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
-		ret = alloc_data(ad, a, s, want);
-		if (ret)
-			return ret;
-		if (s->write && !a->spread)
-			memcpy(a->buf, s->data, want);
-	}
-	if (!s->vectored) {
-		if (range || fault) {
-			k->aio_buf = range ? AIOD_KADDR : 0;
-			k->aio_nbytes = wire_rw_len(s);
-		} else {
-			k->aio_buf = (uintptr_t)a->buf;
-			k->aio_nbytes = want;
-		}
-	} else if (s->s.flags & EVFDFS_WIRE_SUB_IOV_FAULT) {
-		k->aio_buf = AIOD_KADDR; /* the iovec array itself */
-		k->aio_nbytes = ucb->aio_nbytes;
-	} else if (!s->have_segs) {
-		k->aio_buf = (uintptr_t)k; /* count > 1024: EINVAL first */
-		k->aio_nbytes = ucb->aio_nbytes;
-	} else {
-		a->niov = s->s.nsegs;
-		a->iov = calloc(a->niov ? a->niov : 1, sizeof(*a->iov));
-		if (!a->iov)
-			return -ENOMEM;
-		for (i = 0; i < a->niov; i++) {
-			len = wire_seg(s, i);
-			if (s->bad_seg || range || fault) {
-				a->iov[i].iov_base =
-					range ? (void *)(uintptr_t)AIOD_KADDR
-					      : NULL;
-				a->iov[i].iov_len = len;
-				continue;
-			}
-			if (len > want - off)
-				len = want - off;
-			a->iov[i].iov_base = a->buf ? a->buf + pos : NULL;
-			a->iov[i].iov_len = len;
-			if (a->spread && s->write)
-				memcpy(a->buf + pos, src + off, len);
-			off += len;
-			pos += a->spread ? PAGE_UP(len) : len;
-		}
-		k->aio_buf = (uintptr_t)a->iov;
-		k->aio_nbytes = a->niov;
-	}
-	k->aio_offset = wire_offset_bad(s) ? -1 : ucb->aio_offset;
-	return 0;
-}
-
-/*
- * The submitter's RLIMIT_FSIZE on a write to a regular file, as
- * generic_write_checks() applies it when the kernel runs the write at
- * submit: nothing for 0 bytes; at or past the limit the write fails
- * -EFBIG and SIGXFSZ goes to the submitter; across it, the write is cut
- * there (short).  The daemon's own limit is infinite (evfdfs.c), so only
- * the submitter's counts.  A write the kernel refuses at submit anyway
- * (bad buffer range, iovec array, offset) is left to the kernel, whose
- * checks come first.  At the limit the kernel still gets the request,
- * with no bytes, so that its own submit-time checks run in its order;
- * its result becomes -EFBIG (finish_kernel()).
- */
-static void fsize_cut(struct areq *a, const struct wire_sub *s)
-{
-	struct iocb *k = &a->kiocb;
-	uint64_t lim, pos, count = 0, room;
-	struct stat st;
-	uint32_t i;
-
-	if (op_is_read(a->op) || a->file.kind != AF_REG ||
-	    (s->s.flags &
-	     (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) ||
-	    s->bad_seg || (s->vectored && !a->iov) || wire_offset_bad(s))
-		return;
-	if (fstat(a->file.fd, &st) || !S_ISREG(st.st_mode))
-		return;
-	if (caller_fsize(a->pid, &lim) || lim == RLIM_INFINITY)
-		return;
-	if (a->iov)
-		for (i = 0; i < a->niov; i++)
-			count += a->iov[i].iov_len;
-	else
-		count = k->aio_nbytes;
-	if (!count)
-		return;
-	pos = ((a->file.flags & O_APPEND) && !(a->rwf & WIRE_RWF_NOAPPEND)) ||
-			      (a->rwf & WIRE_RWF_APPEND)
-		      ? (uint64_t)st.st_size
-		      : (uint64_t)s->s.iocb.aio_offset;
-	if (pos >= lim) {
-		a->fsize_hit = true;
-		room = 0;
-	} else if (count > lim - pos) {
-		room = lim - pos;
-	} else {
-		return;
-	}
-	if (!a->iov) {
-		k->aio_nbytes = room;
-		return;
-	}
-	for (i = 0; i < a->niov; i++) {
-		if (a->iov[i].iov_len > room)
-			a->iov[i].iov_len = room;
-		room -= a->iov[i].iov_len;
-	}
-}
-
 /* Step 9's route, and the kernel's iocb for what goes to the kernel. */
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 {
@@ -538,6 +345,11 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 
 	a->rwf = (uint32_t)ucb->aio_rw_flags;
 	a->sub_fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
+	if (s->direct) {
+		ret = xfer_prepare(job, a, s);
+		if (ret)
+			return ret;
+	}
 	if (kind == AF_COUNTER || kind == AF_TEXTVIEW || kind == AF_OURS)
 		return route_self(a, s);
 	if (a->file.fd < 0)
@@ -555,10 +367,9 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		    ((ucb->aio_reqprio >> 13) & 7) == 1 &&
 		    !(a->ctx->opener.rt_ok && caller_rt_ok(a->pid)))
 			return -EPERM;
-		ret = build_rw(ad, a, s);
+		ret = areq_build_rw(ad, a, s);
 		if (ret)
 			return ret;
-		fsize_cut(a, s);
 		k->aio_rw_flags = ucb->aio_rw_flags;
 		/* A character device that would block is tried the way a
 		 * stream is; without FMODE_NOWAIT it goes to aio_wait.c's
@@ -853,7 +664,9 @@ void job_worker_done(struct sjob *job)
 			continue;
 		}
 		job->accepted = a->rec_end;
-		if (a->completed)
+		if (a->whole)
+			areq_finish_kernel(a, a->xres); /* in the worker */
+		else if (a->completed)
 			areq_free(a);
 	}
 	if (err) {
