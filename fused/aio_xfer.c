@@ -106,6 +106,10 @@ int xfer_prepare(struct sjob *job, struct areq *a, const struct wire_sub *s)
 	ssize_t got;
 	int ret, pfd;
 
+	/* The opener's rule first: afile_get() has asked it of this writer
+	 * (aio_cred.c); memory is reached only for a writer that passed. */
+	if (job->writer_ok != 1)
+		return job->writer_ok < 0 ? job->writer_ok : -EPERM;
 	ret = mem_reachable(ad, job);
 	if (ret < 0)
 		return ret;
