@@ -535,8 +535,8 @@ INTEG_TEST(aio_diff, cancel_of_a_waiting_read_is_einval, 60)
 /*
  * "Those of other files (pipes, sockets, character devices, O_DIRECT
  * files, counters) move at most EVFDFS_IO_MAX_BYTES per request."  A
- * 3 MiB PREAD of /dev/zero: whole on Linux, cut on the mount, the bytes
- * read in place.
+ * 3 MiB PREAD of /dev/zero: whole on Linux, at most EVFDFS_IO_MAX_BYTES on
+ * the mount, the bytes read in place.
  */
 INTEG_TEST(aio_diff, other_files_move_at_most_one_record, 60)
 {
@@ -568,9 +568,16 @@ INTEG_TEST(aio_diff, other_files_move_at_most_one_record, 60)
 			cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
 			at_be_destroy(&b);
 		}
-		cr_expect_eq((int64_t)ev.res,
-			     side ? (int64_t)EVFDFS_IO_MAX_BYTES : (int64_t)len,
-			     "side %d: %lld", side, (long long)ev.res);
+		/* At most: a character device may give less (tried with
+		 * RWF_NOWAIT first, aio_wait.c, /dev/zero stops short). */
+		if (side)
+			cr_expect(ev.res > 0 &&
+					  ev.res <=
+						  (int64_t)EVFDFS_IO_MAX_BYTES,
+				  "mount: %lld", (long long)ev.res);
+		else
+			cr_expect_eq((int64_t)ev.res, (int64_t)len,
+				     "kernel: %lld", (long long)ev.res);
 		cr_expect(ev.res > 0 && p[0] == 0 && p[ev.res - 1] == 0 &&
 				  (ev.res == (int64_t)len || p[ev.res] == 0xff),
 			  "side %d: the bytes read", side);
