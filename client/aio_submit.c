@@ -401,6 +401,31 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 }
 
 /*
+ * Transfers longer than this go as EVFDFS_WIRE_SUB_DIRECT records: the
+ * daemon moves the data between the file and our memory, whole.  Shorter
+ * ones travel inline, which costs less than the daemon's process_vm_*
+ * calls (32 reads of 4 KiB: 0.15 ms inline, 0.4 ms direct), unless the
+ * buffer of a write cannot be read whole here.
+ */
+#define DIRECT_MIN (64u << 10)
+
+/* The bytes a read or write names: aio_nbytes, or its segments' sum. */
+static uint64_t rw_total(const struct iocb *cb, const struct iovec *iov)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	if (cb->aio_lio_opcode != IOCB_CMD_PREADV &&
+	    cb->aio_lio_opcode != IOCB_CMD_PWRITEV)
+		return cb->aio_nbytes;
+	if (!iov)
+		return 0;
+	for (i = 0; i < cb->aio_nbytes; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/*
  * Add the iocb @cb, at @obj in the caller's memory, to the batch, writing
  * the batch first if the record does not fit.  Returns 0, or -errno to
  * stop: of a local step (EAGAIN, ENOMEM) or of the flush.
@@ -410,6 +435,7 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		    long *done)
 {
 	bool early = cb->aio_reserved2 || (int64_t)cb->aio_nbytes < 0;
+	bool direct_ok;
 	struct submit_plan p;
 	struct rec_info *ri;
 	struct iovec *iov;
@@ -423,11 +449,12 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		return ret;
 	codec_plan(cb, iov, umem_user_max(), &p);
 	flags |= p.flags;
-	if ((p.is_read || p.is_write) &&
-	    !(p.flags &
-	      (EVFDFS_WIRE_SUB_BUF_RANGE | EVFDFS_WIRE_SUB_IOV_FAULT)) &&
-	    (int64_t)cb->aio_nbytes >= 0 &&
-	    !__atomic_load_n(&ctx->inline_only, __ATOMIC_RELAXED)) {
+	direct_ok = (p.is_read || p.is_write) &&
+		    !(p.flags & (EVFDFS_WIRE_SUB_BUF_RANGE |
+				 EVFDFS_WIRE_SUB_IOV_FAULT)) &&
+		    (int64_t)cb->aio_nbytes >= 0 &&
+		    !__atomic_load_n(&ctx->inline_only, __ATOMIC_RELAXED);
+	if (direct_ok && rw_total(cb, iov) > DIRECT_MIN) {
 		flags |= EVFDFS_WIRE_SUB_DIRECT; /* the daemon moves the data */
 		p.datalen = 0;
 	}
@@ -457,8 +484,11 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		got = p.vectored ? umem_gather(dst, iov, p.nsegs, p.datalen)
 				 : umem_read_upto(dst, cb->aio_buf, p.datalen);
 		if (got < p.datalen) {
+			/* Partly readable, or PROT_WRITE only: the daemon
+			 * takes what the kernel's copy would. */
 			flags &= ~EVFDFS_WIRE_SUB_DATA_CUT;
-			flags |= EVFDFS_WIRE_SUB_BUF_FAULT;
+			flags |= direct_ok ? EVFDFS_WIRE_SUB_DIRECT
+					   : EVFDFS_WIRE_SUB_BUF_FAULT;
 			p.datalen = 0;
 			len = codec_submit_len(p.nsegs, 0);
 		}

@@ -71,8 +71,7 @@ void areq_free(struct areq *a)
 	}
 	free(a->iov);
 	free(a->uiov);
-	if (a->pidfd >= 0)
-		close(a->pidfd);
+	xpid_put(a->xpid);
 	free(a->tag);
 	free(a->path);
 	free(a);

@@ -151,6 +151,7 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 void job_finish(struct sjob *job, int err)
 {
 	job_fcache_drop(job);
+	xpid_put(job->xpid);
 	if (job->accepted)
 		fuse_reply_write(job->req, job->accepted);
 	else
@@ -174,7 +175,6 @@ struct areq *areq_new(struct sjob *job, const struct wire_sub *s)
 	a->data = s->s.iocb.aio_data;
 	a->obj = s->s.obj;
 	a->rfd = -1;
-	a->pidfd = -1;
 	a->file.fd = -1;
 	a->wfd = -1;
 	a->wres = 1;

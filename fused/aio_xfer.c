@@ -13,8 +13,9 @@
  * accepted, and the library sends the data inline instead (wire.h); the
  * daemon says so once in its log.
  *
- * Which task.  FUSE names the submitter by its thread id; the request
- * keeps a duplicate of the context's pidfd for that thread, and every
+ * Which task.  FUSE names the submitter by its thread id; the requests of
+ * one write share a duplicate of the context's pidfd for that thread
+ * (struct xpid: one dup per write, not per request), and every
  * process_vm_* call is bracketed by a check that the pidfd's task is
  * still alive: while it is, no other task has its id, so the memory
  * touched is the submitter's.
@@ -113,14 +114,25 @@ int xfer_prepare(struct sjob *job, struct areq *a, const struct wire_sub *s)
 	ret = mem_reachable(ad, job);
 	if (ret < 0)
 		return ret;
-	pfd = ctx_pidfd_get(job->ctx, job->pid, false);
-	if (pfd >= 0 && !task_alive(pfd)) /* kept for a task that is gone */
-		pfd = ctx_pidfd_get(job->ctx, job->pid, true);
-	if (pfd < 0)
-		return -EXDEV;
-	a->pidfd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
-	if (a->pidfd < 0)
-		return -ENOMEM;
+	if (!job->xpid) { /* once per write */
+		pfd = ctx_pidfd_get(job->ctx, job->pid, false);
+		if (pfd >= 0 && !task_alive(pfd)) /* a task that is gone */
+			pfd = ctx_pidfd_get(job->ctx, job->pid, true);
+		if (pfd < 0)
+			return -EXDEV;
+		job->xpid = calloc(1, sizeof(*job->xpid));
+		if (!job->xpid)
+			return -ENOMEM;
+		job->xpid->refs = 1;
+		job->xpid->fd = fcntl(pfd, F_DUPFD_CLOEXEC, 3);
+		if (job->xpid->fd < 0) {
+			free(job->xpid);
+			job->xpid = NULL;
+			return -ENOMEM;
+		}
+	}
+	job->xpid->refs++;
+	a->xpid = job->xpid;
 	a->direct = true;
 	n = s->vectored ? s->s.nsegs : 1;
 	a->uiov = calloc(n ? n : 1, sizeof(*a->uiov));
@@ -256,7 +268,7 @@ static ssize_t xfer_move(struct areq *a, void *buf, uint64_t off, size_t len,
 
 	if (!len)
 		return 0;
-	if (!task_alive(a->pidfd))
+	if (!task_alive(a->xpid->fd))
 		return -EFAULT;
 	while (done < len) {
 		n = span(a, off + done, len - done, r);
@@ -276,7 +288,7 @@ static ssize_t xfer_move(struct areq *a, void *buf, uint64_t off, size_t len,
 			break;
 		done += more;
 	}
-	if (!task_alive(a->pidfd))
+	if (!task_alive(a->xpid->fd))
 		return -EFAULT; /* gone meanwhile: the id may be another's */
 	return done ? (ssize_t)done : -EFAULT;
 }
@@ -289,6 +301,14 @@ ssize_t xfer_pull(struct areq *a, void *dst, uint64_t off, size_t len)
 ssize_t xfer_push(struct areq *a, const void *src, uint64_t off, size_t len)
 {
 	return xfer_move(a, (void *)src, off, len, true);
+}
+
+void xpid_put(struct xpid *x)
+{
+	if (!x || --x->refs)
+		return;
+	close(x->fd);
+	free(x);
 }
 
 /* Each worker's own kernel context for the chunks of whole transfers. */

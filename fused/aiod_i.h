@@ -122,6 +122,13 @@ struct aiod;
 struct aiod_ctx;
 struct sjob;
 
+/* Our duplicate of a writer's pidfd, shared by the direct requests of one
+ * write (aio_xfer.c); only the loop counts references. */
+struct xpid {
+	unsigned int refs;
+	int fd;
+};
+
 /* One submitted iocb, from acceptance to its completion event. */
 struct areq {
 	struct list_head link; /* actx->reqs */
@@ -149,7 +156,7 @@ struct areq {
 	/* direct transfers (aio_xfer.c): the submitter's memory, not records */
 	bool direct;	    /* EVFDFS_WIRE_SUB_DIRECT */
 	bool whole;	    /* run by a worker in chunks (xfer_run()) */
-	int pidfd;	    /* our duplicate of the submitter's pidfd, or -1 */
+	struct xpid *xpid;  /* the submitter's pidfd, a reference */
 	struct iovec *uiov; /* the submitter's segments, its addresses */
 	uint32_t nuiov;
 	uint64_t xlen; /* whole: bytes to move (MAX_RW_COUNT, RLIMIT_FSIZE) */
@@ -281,10 +288,11 @@ struct sjob {
 	/* The writer (its uid and gid, no groups): for traces and accounting,
 	 * never for access, which is the opener's (ctx->opener). */
 	struct cred who;
-	int writer_ok; /* 0 unchecked, 1, or -EPERM: may the daemon take
+	int writer_ok;	   /* 0 unchecked, 1, or -EPERM: may the daemon take
 			* descriptors from the writer (writer_may_lend())? */
-	int mem_ok;    /* 0 unchecked, 1, or -EXDEV: can it reach the
+	int mem_ok;	   /* 0 unchecked, 1, or -EXDEV: can it reach the
 			* writer's memory (aio_xfer.c)? */
+	struct xpid *xpid; /* the writer's pidfd for direct requests */
 	/*
 	 * What was written: libfuse's buffer while the loop works on the
 	 * write, a copy (own) of what is left of it once a worker has the
@@ -453,6 +461,7 @@ ssize_t xfer_pull(struct areq *a, void *dst, uint64_t off, size_t len);
 ssize_t xfer_push(struct areq *a, const void *src, uint64_t off, size_t len);
 void xfer_run(struct areq *a);
 void xfer_worker_fini(void);
+void xpid_put(struct xpid *x);
 int64_t xfer_complete_read(struct areq *a, int64_t res);
 
 /* aio_work.c */
