@@ -223,8 +223,15 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 		k += m;
 		off += (size_t)n;
 	}
-	if (k < b->n && past_step6(ctx, &b->info[k].cb, b->info[k].flags, err))
+	if (k < b->n && err == EXDEV &&
+	    (b->info[k].flags & EVFDFS_WIRE_SUB_DIRECT)) {
+		/* The daemon cannot reach our memory: inline from now on,
+		 * and this record and the rest are sent again. */
+		__atomic_store_n(&ctx->inline_only, 1, __ATOMIC_RELAXED);
+	} else if (k < b->n &&
+		   past_step6(ctx, &b->info[k].cb, b->info[k].flags, err)) {
 		zero_keys(b, k, k + 1);
+	}
 	b->n = 0;
 	b->len = 0;
 	return -err;
@@ -255,6 +262,31 @@ static struct iovec *read_iovs(const struct iocb *cb, int *err)
 }
 
 /*
+ * Transfers longer than this go as EVFDFS_WIRE_SUB_DIRECT records: the
+ * daemon moves the data between the file and our memory, whole.  Shorter
+ * ones travel inline, which costs less than the daemon's process_vm_*
+ * calls (32 reads of 4 KiB: 0.15 ms inline, 0.4 ms direct), unless the
+ * buffer of a write cannot be read whole here.
+ */
+#define DIRECT_MIN (64u << 10)
+
+/* The bytes a read or write names: aio_nbytes, or its segments' sum. */
+static uint64_t rw_total(const struct iocb *cb, const struct iovec *iov)
+{
+	uint64_t total = 0;
+	unsigned int i;
+
+	if (cb->aio_lio_opcode != IOCB_CMD_PREADV &&
+	    cb->aio_lio_opcode != IOCB_CMD_PWRITEV)
+		return cb->aio_nbytes;
+	if (!iov)
+		return 0;
+	for (i = 0; i < cb->aio_nbytes; i++)
+		total += iov[i].iov_len;
+	return total;
+}
+
+/*
  * Add the iocb @cb, at @obj in the caller's memory, to the batch, writing
  * the batch first if the record does not fit.  Returns 0, or -errno to
  * stop: of a local step (EAGAIN, ENOMEM) or of the flush.
@@ -263,6 +295,7 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		    const struct iocb *cb, uint64_t obj, uint32_t flags,
 		    long *done)
 {
+	bool direct_ok;
 	struct submit_plan p;
 	struct rec_info *ri;
 	struct iovec *iov;
@@ -276,6 +309,15 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		return ret;
 	codec_plan(cb, iov, umem_user_max(), &p);
 	flags |= p.flags;
+	direct_ok = (p.is_read || p.is_write) &&
+		    !(p.flags & (EVFDFS_WIRE_SUB_BUF_RANGE |
+				 EVFDFS_WIRE_SUB_IOV_FAULT)) &&
+		    (int64_t)cb->aio_nbytes >= 0 &&
+		    !__atomic_load_n(&ctx->inline_only, __ATOMIC_RELAXED);
+	if (direct_ok && rw_total(cb, iov) > DIRECT_MIN) {
+		flags |= EVFDFS_WIRE_SUB_DIRECT; /* the daemon moves the data */
+		p.datalen = 0;
+	}
 	len = codec_submit_len(p.nsegs, p.datalen);
 	if (p.datalen && len > write_max(b)) {
 		/* A short write, cut to fit (EVFDFS_WIRE_SUB_DATA_CUT). */
@@ -302,8 +344,11 @@ static int add_iocb(struct evfdfs_io_ctx *ctx, struct batch *b,
 		got = p.vectored ? umem_gather(dst, iov, p.nsegs, p.datalen)
 				 : umem_read_upto(dst, cb->aio_buf, p.datalen);
 		if (got < p.datalen) {
+			/* Partly readable, or PROT_WRITE only: the daemon
+			 * takes what the kernel's copy would. */
 			flags &= ~EVFDFS_WIRE_SUB_DATA_CUT;
-			flags |= EVFDFS_WIRE_SUB_BUF_FAULT;
+			flags |= direct_ok ? EVFDFS_WIRE_SUB_DIRECT
+					   : EVFDFS_WIRE_SUB_BUF_FAULT;
 			p.datalen = 0;
 			len = codec_submit_len(p.nsegs, 0);
 		}
@@ -322,11 +367,10 @@ err_free_iov:
 	return ret;
 }
 
-EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *h, long nr,
-			    struct iocb **iocbpp)
+/* Submit @nr iocbs; adds those accepted to *@done, returns 0 or -errno. */
+static int submit_body(struct evfdfs_io_ctx *ctx, long nr, struct iocb **iocbpp,
+		       long *pdone)
 {
-	KEEP_ERRNO;
-	struct evfdfs_io_ctx *ctx;
 	uint64_t ptrs[CHUNK];
 	struct iocb cbs[CHUNK];
 	struct iovec rio[CHUNK], lio;
@@ -336,11 +380,6 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *h, long nr,
 	uint32_t keys[CHUNK];
 	int ret = 0;
 
-	if (nr < 0)
-		return -EINVAL; /* before the context (A20) */
-	ctx = ctx_get(h);
-	if (!ctx)
-		return -EINVAL;
 	while (i < nr && !ret) {
 		n = nr - i < CHUNK ? (unsigned int)(nr - i) : CHUNK;
 		/* iocbpp[i..i+n) as far as readable (A22) */
@@ -389,8 +428,28 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *h, long nr,
 		if (fret)
 			ret = fret;
 	}
-	ctx_put(ctx);
 	free(b.buf);
 	free(b.info);
+	*pdone += done;
+	return ret;
+}
+
+EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *h, long nr,
+			    struct iocb **iocbpp)
+{
+	KEEP_ERRNO;
+	struct evfdfs_io_ctx *ctx;
+	long done = 0;
+	int ret;
+
+	if (nr < 0)
+		return -EINVAL; /* before the context (A20) */
+	ctx = ctx_get(h);
+	if (!ctx)
+		return -EINVAL;
+	ret = submit_body(ctx, nr, iocbpp, &done);
+	if (ret == -EXDEV && done < nr) /* inline now: the rest again */
+		ret = submit_body(ctx, nr - done, iocbpp + done, &done);
+	ctx_put(ctx);
 	return done > 0 ? (int)done : ret;
 }

@@ -152,6 +152,9 @@ struct evfdfs_io_ctx {
 	struct evfdfs_wire_ring_ctl *ctl;
 	size_t map_len, ring_bytes;
 	uint32_t nr, id;
+	/* Set once the daemon answered EXDEV: it cannot reach this process's
+	 * memory, so transfers travel inline (aio_submit.c).  Atomic. */
+	int inline_only;
 
 	pthread_mutex_t lock; /* reaping: head */
 };

@@ -71,6 +71,7 @@ void areq_free(struct areq *a)
 	}
 	free(a->iov);
 	free(a->uiov);
+	xpid_put(a->xpid);
 	free(a->tag);
 	free(a->path);
 	free(a);
@@ -219,11 +220,16 @@ static struct aevent *event_new(struct areq *a, int64_t res)
 	e->tag = a->tag;
 	a->tag = NULL;
 	if ((a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV) && res > 0 &&
-	    a->buf) {
+	    a->buf && !a->whole) {
 		e->datalen = (uint64_t)res < a->buflen ? (uint32_t)res
 						       : (uint32_t)a->buflen;
 		if (a->spread)
 			aiod_gather(a, e->datalen);
+		if (a->direct) { /* put in place: the event carries none */
+			e->ev.res = xfer_complete_read(a, res);
+			e->datalen = 0;
+			return e;
+		}
 		e->data = a->buf;
 		e->mem = a->mem;
 		e->memsize = a->memsize;
@@ -268,7 +274,11 @@ void areq_complete(struct areq *a, int64_t res)
 	if (ctx->ring.on) {
 		struct io_event ev = { .data = a->data, .obj = a->obj };
 
-		res = ring_deliver(a, res);
+		if (!a->direct)
+			res = ring_deliver(a, res);
+		else if (!a->whole && (a->op == IOCB_CMD_PREAD ||
+				       a->op == IOCB_CMD_PREADV))
+			res = xfer_complete_read(a, res); /* put in place */
 		ev.res = res;
 		if (ctx->h && !ctx->ring.destroyed)
 			ring_publish(ctx, &ev);
@@ -451,6 +461,8 @@ int aiod_init(struct evfdfs *fs)
 	list_init(&ad->dying);
 	ad->ncpus = possible_cpus();
 	ad->no_pidfd = knob && *knob && strcmp(knob, "0");
+	knob = getenv("EVFDFS_AIOD_NO_DIRECT");
+	ad->no_direct = knob && *knob && strcmp(knob, "0");
 	fs->aio = ad; /* aiod_fini() undoes a partial init */
 
 	ret = aiod_mount_ids(fs->mountpoint, &ad->mnt_dev, &ad->mnt_id);

@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -281,6 +282,11 @@ static int ctx_pidfd(struct aiod_ctx *ctx, pid_t pid, bool fresh)
 	return fd;
 }
 
+int ctx_pidfd_get(struct aiod_ctx *ctx, pid_t pid, bool fresh)
+{
+	return ctx_pidfd(ctx, pid, fresh);
+}
+
 void ctx_pidfds_close(struct aiod_ctx *ctx)
 {
 	unsigned int i;
@@ -478,4 +484,64 @@ int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum, struct areq *a)
 		afile_put(&f);
 		return -EINVAL;
 	}
+}
+
+/*
+ * The submitter's RLIMIT_FSIZE soft limit, read now (the kernel reads it
+ * when it checks a write: generic_write_checks() at submit): prlimit(2)
+ * on its thread id, or /proc/PID/limits (readable by anyone) where
+ * prlimit is refused (another user's process).  Returns 0 and @lim
+ * (RLIM_INFINITY when there is none), or -errno.
+ */
+int caller_fsize(pid_t pid, uint64_t *lim)
+{
+	char path[64], buf[4096], word[32];
+	struct rlimit rl;
+	const char *v;
+
+	if (prlimit(pid, RLIMIT_FSIZE, NULL, &rl) == 0) {
+		*lim = rl.rlim_cur;
+		return 0;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/limits", (int)pid);
+	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
+		return -ESRCH;
+	v = aiod_proc_field(buf, "Max file size");
+	if (!v || sscanf(v, " %31s", word) != 1)
+		return -EINVAL;
+	if (!strcmp(word, "unlimited"))
+		*lim = RLIM_INFINITY;
+	else if (sscanf(word, "%" SCNu64, lim) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * Send @sig to the task that submitted @a, as the kernel's
+ * send_sig(sig, current) in the write path does (SIGXFSZ past
+ * RLIMIT_FSIZE, SIGPIPE on a broken pipe or socket).  Through the pidfd the
+ * context keeps for that thread (a thread pidfd: the signal is the
+ * thread's), so a pid reused since then is not signalled; a fresh one
+ * when none is kept.  Best effort: a submitter that is gone gets nothing.
+ */
+void areq_signal(struct areq *a, int sig)
+{
+	struct aiod_ctx *ctx = a->ctx;
+	unsigned int i;
+	int fd = -1, own = -1;
+
+	for (i = 0; i < ctx->npidfds; i++)
+		if (ctx->pidfds[i].pid == a->pid && ctx->pidfds[i].fd >= 0)
+			fd = ctx->pidfds[i].fd;
+	if (fd < 0) {
+		own = (int)syscall(SYS_pidfd_open, a->pid, PIDFD_THREAD);
+		if (own < 0)
+			own = (int)syscall(SYS_pidfd_open, a->pid, 0);
+		if (own < 0)
+			return;
+		fd = own;
+	}
+	syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+	if (own >= 0)
+		close(own);
 }

@@ -53,6 +53,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +151,7 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 void job_finish(struct sjob *job, int err)
 {
 	job_fcache_drop(job);
+	xpid_put(job->xpid);
 	if (job->accepted)
 		fuse_reply_write(job->req, job->accepted);
 	else
@@ -332,135 +334,6 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 
 /* ---- requests for the kernel ---------------------------------------- */
 
-#define PAGE 4096u
-#define PAGE_UP(n) (((n) + PAGE - 1) & ~(uint64_t)(PAGE - 1))
-
-/*
- * Daemon memory for @want bytes of data.  O_DIRECT cares where a buffer
- * sits, so for an O_DIRECT file the data starts at the caller's aio_buf
- * modulo the page size (a misaligned caller gets the kernel's EINVAL, an
- * aligned one works), and vectored segments each start a page (the record
- * carries their lengths, not their addresses: a misaligned segment is not
- * reproduced).  Anything else is one contiguous block.
- */
-static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
-		      uint64_t want)
-{
-	bool direct = a->file.flags & O_DIRECT;
-	uint64_t size = want, off = 0, len;
-	uint32_t i;
-	void *mem;
-
-	if (direct && !s->vectored)
-		size = want + PAGE;
-	else if (direct)
-		for (i = 0, size = 0; i < s->s.nsegs && off < want; i++) {
-			len = wire_seg(s, i);
-			len = len < want - off ? len : want - off;
-			size += PAGE_UP(len);
-			off += len;
-		}
-	/*
-	 * Only O_DIRECT needs the alignment.  glibc's posix_memalign() of a
-	 * block above the mmap threshold maps and unmaps it every time (its
-	 * dynamic threshold never catches up with the alignment slack),
-	 * where malloc() raises the threshold after the first such block and
-	 * reuses the heap: a 256 KiB PWRITE cost the loop an mmap, 66 page
-	 * faults and a munmap with a TLB shootdown, about 1.7 ms of its time
-	 * against 0.14 ms (bench/, BENCHMARKS.md).
-	 */
-	if (!direct)
-		mem = malloc(size ? size : 1);
-	else if (posix_memalign(&mem, PAGE, size ? size : 1))
-		mem = NULL;
-	if (!mem)
-		return -ENOMEM;
-	a->mem = mem;
-	a->memsize = size;
-	a->buf = a->mem;
-	a->buflen = want;
-	a->spread = direct && s->vectored;
-	if (direct && !s->vectored)
-		a->buf += s->s.iocb.aio_buf % PAGE;
-	ad->buf_bytes += size;
-	return 0;
-}
-
-/*
- * Mirror a read/write onto daemon memory: a->buf for the data (what the
- * record carries for a write; room for a read), a->iov for the caller's
- * segment lengths, a kernel address or NULL where the caller's memory
- * faults.  The offset is forced negative when the caller's own length
- * would overflow it, so the kernel fails it at its step (A30.6) whatever
- * the daemon's (clamped) length is.
- */
-static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
-{
-	const struct iocb *ucb = &s->s.iocb;
-	struct iocb *k = &a->kiocb;
-	bool fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
-	bool range = s->s.flags & EVFDFS_WIRE_SUB_BUF_RANGE;
-	uint64_t want, off = 0, pos = 0, len;
-	const unsigned char *src = s->data;
-	uint32_t i;
-	int ret;
-
-	if (s->write)
-		want = s->datalen;
-	else
-		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
-						       : EVFDFS_WIRE_MAX_DATA;
-	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
-		ret = alloc_data(ad, a, s, want);
-		if (ret)
-			return ret;
-		if (s->write && !a->spread)
-			memcpy(a->buf, s->data, want);
-	}
-	if (!s->vectored) {
-		if (range || fault) {
-			k->aio_buf = range ? AIOD_KADDR : 0;
-			k->aio_nbytes = wire_rw_len(s);
-		} else {
-			k->aio_buf = (uintptr_t)a->buf;
-			k->aio_nbytes = want;
-		}
-	} else if (s->s.flags & EVFDFS_WIRE_SUB_IOV_FAULT) {
-		k->aio_buf = AIOD_KADDR; /* the iovec array itself */
-		k->aio_nbytes = ucb->aio_nbytes;
-	} else if (!s->have_segs) {
-		k->aio_buf = (uintptr_t)k; /* count > 1024: EINVAL first */
-		k->aio_nbytes = ucb->aio_nbytes;
-	} else {
-		a->niov = s->s.nsegs;
-		a->iov = calloc(a->niov ? a->niov : 1, sizeof(*a->iov));
-		if (!a->iov)
-			return -ENOMEM;
-		for (i = 0; i < a->niov; i++) {
-			len = wire_seg(s, i);
-			if (s->bad_seg || range || fault) {
-				a->iov[i].iov_base =
-					range ? (void *)(uintptr_t)AIOD_KADDR
-					      : NULL;
-				a->iov[i].iov_len = len;
-				continue;
-			}
-			if (len > want - off)
-				len = want - off;
-			a->iov[i].iov_base = a->buf ? a->buf + pos : NULL;
-			a->iov[i].iov_len = len;
-			if (a->spread && s->write)
-				memcpy(a->buf + pos, src + off, len);
-			off += len;
-			pos += a->spread ? PAGE_UP(len) : len;
-		}
-		k->aio_buf = (uintptr_t)a->iov;
-		k->aio_nbytes = a->niov;
-	}
-	k->aio_offset = wire_offset_bad(s) ? -1 : ucb->aio_offset;
-	return 0;
-}
-
 /* Step 9's route, and the kernel's iocb for what goes to the kernel. */
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 {
@@ -473,6 +346,11 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 
 	a->rwf = (uint32_t)ucb->aio_rw_flags;
 	a->sub_fault = s->s.flags & EVFDFS_WIRE_SUB_BUF_FAULT;
+	if (s->direct) {
+		ret = xfer_prepare(job, a, s);
+		if (ret)
+			return ret;
+	}
 	if (kind == AF_COUNTER || kind == AF_TEXTVIEW || kind == AF_OURS)
 		return route_self(a, s);
 	if (a->file.fd < 0)
@@ -490,7 +368,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		    ((ucb->aio_reqprio >> 13) & 7) == 1 &&
 		    !(a->ctx->opener.rt_ok && caller_rt_ok(a->pid)))
 			return -EPERM;
-		ret = build_rw(ad, a, s);
+		ret = areq_build_rw(ad, a, s);
 		if (ret)
 			return ret;
 		k->aio_rw_flags = ucb->aio_rw_flags;
@@ -574,6 +452,10 @@ int areq_start(struct areq *a)
 
 void areq_finish_kernel(struct areq *a, int64_t res)
 {
+	if (a->fsize_hit && res >= 0) {
+		res = -EFBIG;
+		areq_signal(a, SIGXFSZ);
+	}
 	if (a->holds_slot)
 		a->ctx->ad->kslots++;
 	a->holds_slot = false;
@@ -783,7 +665,9 @@ void job_worker_done(struct sjob *job)
 			continue;
 		}
 		job->accepted = a->rec_end;
-		if (a->completed)
+		if (a->whole)
+			areq_finish_kernel(a, a->xres); /* in the worker */
+		else if (a->completed)
 			areq_free(a);
 	}
 	if (err) {

@@ -44,6 +44,7 @@
  * (a kick may land just before the system call it was meant for).
  */
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <string.h>
@@ -361,6 +362,13 @@ void areq_kernel_done(struct areq *a, int64_t res)
 {
 	int ret;
 
+	/* pipe_write() and the sockets' sendmsg send SIGPIPE to the writer
+	 * with their -EPIPE, even after a part was written, unless
+	 * RWF_NOSIGNAL. */
+	if (res == -EPIPE && a->kphase == KP_IO &&
+	    (a->op == IOCB_CMD_PWRITE || a->op == IOCB_CMD_PWRITEV) &&
+	    !(a->rwf & WIRE_RWF_NOSIGNAL))
+		areq_signal(a, SIGPIPE);
 	if (a->slow) {
 		slow_kernel_done(a, res);
 		return;

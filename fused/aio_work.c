@@ -126,8 +126,17 @@ static void run_job(struct aio_worker *w, struct sjob *job)
 			i++;
 			continue;
 		}
+		if (a->whole) {
+			xfer_run(a); /* a regular file: a kick is retried */
+			worker_set(w, NULL, NULL);
+			if (a->wres < 0)
+				break; /* the rest is never submitted */
+			i++;
+			continue;
+		}
 		for (end = i + 1; end < job->nrun; end++)
-			if (job->run[end]->wop != W_SUBMIT)
+			if (job->run[end]->wop != W_SUBMIT ||
+			    job->run[end]->whole)
 				break;
 		ret = submit_span(p, job, i, end);
 		worker_set(w, NULL, NULL);
@@ -199,6 +208,7 @@ static void *worker_main(void *arg)
 		pthread_mutex_unlock(&p->lock);
 		eventfd_write(p->done_fd, 1);
 	}
+	xfer_worker_fini();
 	return NULL;
 }
 

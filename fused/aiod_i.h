@@ -14,6 +14,8 @@
  *   aio_work.c      the worker pool for I/O that may block
  *   aio_wait.c      transfers that may sleep in a device: readiness on
  *                   the loop, the transfer on a worker that a kick ends
+ *   aio_rw.c        the memory and kernel iocb of a read or write
+ *   aio_xfer.c      data moved to and from the submitter's memory
  *   aio_text.c      the text form, aio.txt
  *
  * Threads: everything runs on the event loop except aio_work.c's workers,
@@ -121,6 +123,13 @@ struct aiod;
 struct aiod_ctx;
 struct sjob;
 
+/* Our duplicate of a writer's pidfd, shared by the direct requests of one
+ * write (aio_xfer.c); only the loop counts references. */
+struct xpid {
+	unsigned int refs;
+	int fd;
+};
+
 /* One submitted iocb, from acceptance to its completion event. */
 struct areq {
 	struct list_head link; /* actx->reqs */
@@ -143,7 +152,17 @@ struct areq {
 	bool spread; /* O_DIRECT segments: each on its own page */
 	struct iovec *iov;
 	uint32_t niov, iov_skip;
-	uint64_t done; /* stream writes: bytes written so far */
+	uint64_t done;	/* stream writes: bytes written so far */
+	bool fsize_hit; /* at or past the submitter's RLIMIT_FSIZE: -EFBIG */
+	/* direct transfers (aio_xfer.c): the submitter's memory, not records */
+	bool direct;	    /* EVFDFS_WIRE_SUB_DIRECT */
+	bool whole;	    /* run by a worker in chunks (xfer_run()) */
+	struct xpid *xpid;  /* the submitter's pidfd, a reference */
+	struct iovec *uiov; /* the submitter's segments, its addresses (also
+			     * a ring context's reads: ring_capture()) */
+	uint32_t nuiov;
+	uint64_t xlen; /* whole: bytes to move (MAX_RW_COUNT, RLIMIT_FSIZE) */
+	int64_t xres;  /* whole: the result, written by the worker */
 	/* kernel-routed */
 	struct iocb kiocb; /* the I/O; aio_data = this request */
 	struct iocb kpoll; /* the readiness POLL of a stream retry */
@@ -158,9 +177,7 @@ struct areq {
 	uint32_t pmask; /* POLL: requested | POLLERR | POLLHUP */
 	uint32_t rwf;	/* the caller's aio_rw_flags */
 	bool sub_fault; /* EVFDFS_WIRE_SUB_BUF_FAULT */
-	/* a read of a context with a ring: where its data goes */
-	struct iovec *uiov; /* in the submitter's memory */
-	uint32_t nuiov;
+	/* a read of a context with a ring: uiov above is where its data goes */
 	bool pre_done; /* stored by ring_deliver_batch(): pre_res */
 	int64_t pre_res;
 	/* worker hand-off; written by the worker, read after it is back */
@@ -291,8 +308,11 @@ struct sjob {
 	/* The writer (its uid and gid, no groups): for traces and accounting,
 	 * never for access, which is the opener's (ctx->opener). */
 	struct cred who;
-	int writer_ok; /* 0 unchecked, 1, or -EPERM: may the daemon take
+	int writer_ok;	   /* 0 unchecked, 1, or -EPERM: may the daemon take
 			* descriptors from the writer (writer_may_lend())? */
+	int mem_ok;	   /* 0 unchecked, 1, or -EXDEV: can it reach the
+			* writer's memory (aio_xfer.c)? */
+	struct xpid *xpid; /* the writer's pidfd for direct requests */
 	/*
 	 * What was written: libfuse's buffer while the loop works on the
 	 * write, a copy (own) of what is left of it once a worker has the
@@ -376,8 +396,10 @@ struct aiod {
 	dev_t mnt_dev;
 	uint64_t mnt_id;
 	unsigned int ncpus;
-	bool no_pidfd; /* EVFDFS_AIOD_NO_PIDFD: test the /proc fallback */
-	char *rbuf;    /* replies to reads of events (read_binary()) */
+	bool no_pidfd;	  /* EVFDFS_AIOD_NO_PIDFD: test the /proc fallback */
+	bool no_direct;	  /* EVFDFS_AIOD_NO_DIRECT: test the inline fallback */
+	bool said_inline; /* logged that a submitter's memory is out of reach */
+	char *rbuf;	  /* replies to reads of events (read_binary()) */
 	size_t rbuf_size;
 	struct aio_pool pool;
 	/* aio_wait.c */
@@ -435,9 +457,12 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f);
 void afile_put(struct afile *f);
 void job_fcache_drop(struct sjob *job);
 void ctx_pidfds_close(struct aiod_ctx *ctx);
+int ctx_pidfd_get(struct aiod_ctx *ctx, pid_t pid, bool fresh);
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
 bool caller_rt_ok(pid_t pid);
+int caller_fsize(pid_t pid, uint64_t *lim);
+void areq_signal(struct areq *a, int sig);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
 ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
 const char *aiod_proc_field(const char *text, const char *key);
@@ -462,6 +487,20 @@ void ring_deliver_batch(const struct io_event *evs, int n);
 int opener_take(struct aopener *o, fuse_req_t req, bool text);
 void opener_drop(struct aopener *o);
 int writer_may_lend(const struct aopener *o, pid_t pid);
+
+/* aio_rw.c */
+int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s);
+
+/* aio_xfer.c */
+/* Bytes a whole transfer moves per chunk, through one buffer. */
+#define XFER_CHUNK (EVFDFS_WIRE_MAX_DATA & ~4095u)
+int xfer_prepare(struct sjob *job, struct areq *a, const struct wire_sub *s);
+ssize_t xfer_pull(struct areq *a, void *dst, uint64_t off, size_t len);
+ssize_t xfer_push(struct areq *a, const void *src, uint64_t off, size_t len);
+void xfer_run(struct areq *a);
+void xfer_worker_fini(void);
+void xpid_put(struct xpid *x);
+int64_t xfer_complete_read(struct areq *a, int64_t res);
 
 /* aio_work.c */
 int pool_start(struct aio_pool *p, unsigned int n, void *kctx);

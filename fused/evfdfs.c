@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -393,6 +394,7 @@ int main(int argc, char *argv[])
 			      .aio_workers = 2 };
 	struct fuse_cmdline_opts opts;
 	struct evfdfs fs;
+	struct rlimit fsize;
 	sigset_t sigs;
 	int ret = 1;
 
@@ -453,6 +455,18 @@ int main(int argc, char *argv[])
 	sigaddset(&sigs, SIGHUP);
 	sigprocmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * AIO writes are done by the daemon for its submitters, and the
+	 * kernel applies the daemon's RLIMIT_FSIZE to them: the submitter's
+	 * is applied by the daemon itself (aio_submit.c).  As high as it
+	 * goes, and SIGXFSZ (and SIGPIPE) are never the daemon's to die of.
+	 */
+	if (getrlimit(RLIMIT_FSIZE, &fsize) == 0 &&
+	    fsize.rlim_cur != fsize.rlim_max) {
+		fsize.rlim_cur = fsize.rlim_max;
+		setrlimit(RLIMIT_FSIZE, &fsize);
+	}
+	signal(SIGXFSZ, SIG_IGN);
 
 	fs.se = fuse_session_new(&args, &evfdfs_ops, sizeof(evfdfs_ops), &fs);
 	if (!fs.se)

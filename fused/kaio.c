@@ -3,6 +3,7 @@
  * libaio glue for the daemon's kernel AIO context (see kaio.h).  Only this
  * file includes libaio.h.
  */
+#include <errno.h>
 #include <libaio.h>
 #include <time.h>
 
@@ -49,4 +50,14 @@ int kaio_reap(void *ctx, void *events, int max)
 	int n = io_getevents(ctx, 0, max, events, &zero);
 
 	return n < 0 ? 0 : n;
+}
+
+int kaio_wait1(void *ctx, void *event)
+{
+	int n;
+
+	do
+		n = io_getevents(ctx, 1, 1, event, NULL);
+	while (n == -EINTR);
+	return n;
 }

@@ -33,4 +33,8 @@ int kaio_cancel(void *ctx, void *iocb);
  * Returns: the number of events stored at @events (struct io_event). */
 int kaio_reap(void *ctx, void *events, int max);
 
+/* io_getevents(ctx, 1, 1, @event, NULL), again after a signal.
+ * Returns: 1, or -errno. */
+int kaio_wait1(void *ctx, void *event);
+
 #endif /* EVFDFS_KAIO_H */

@@ -51,6 +51,12 @@ static bool is_vectored(uint16_t op)
 	return op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
 }
 
+static bool is_rw(uint16_t op)
+{
+	return op == IOCB_CMD_PREAD || op == IOCB_CMD_PWRITE ||
+	       op == IOCB_CMD_PREADV || op == IOCB_CMD_PWRITEV;
+}
+
 static bool is_write(uint16_t op)
 {
 	return op == IOCB_CMD_PWRITE || op == IOCB_CMD_PWRITEV;
@@ -131,6 +137,15 @@ int wire_decode_submit(const void *rec, uint32_t len, struct wire_sub *out)
 		}
 	} else {
 		out->total = nbytes;
+	}
+	if (out->s.flags & EVFDFS_WIRE_SUB_DIRECT) {
+		/* The data stays in the submitter's memory. */
+		if (!is_rw(out->s.iocb.aio_lio_opcode) || len != segs_end ||
+		    (out->s.flags &
+		     (EVFDFS_WIRE_SUB_DATA_CUT | EVFDFS_WIRE_SUB_BUF_FAULT)))
+			return -EINVAL;
+		out->direct = true;
+		return 0;
 	}
 	if (!out->write) {
 		if (len != segs_end ||

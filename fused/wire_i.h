@@ -71,6 +71,7 @@ struct wire_sub {
 	bool write;	/* PWRITE, PWRITEV */
 	bool bad_seg;	/* a segment length is negative as ssize_t */
 	bool have_segs; /* the segment lengths travelled */
+	bool direct;	/* EVFDFS_WIRE_SUB_DIRECT: no data, addresses */
 };
 
 /**

@@ -147,9 +147,12 @@ int evfdfs_write(int fd, uint64_t value);
 struct evfdfs_io_ctx;
 
 /*
- * The most one read or write request transfers: its data travels in one
- * record of the control file.  A longer request completes short, with
- * this many bytes, as Linux cuts a transfer at 0x7ffff000 bytes.
+ * The most one read or write request transfers when its data travels in
+ * one record of the control file: where the daemon cannot reach the
+ * submitter's memory, and for files other than regular files and block
+ * devices (pipes, sockets, character devices, O_DIRECT files).  A longer
+ * request completes short, with this many bytes.  Regular files and block
+ * devices otherwise transfer whole, up to Linux's 0x7ffff000 bytes.
  */
 #define EVFDFS_IO_MAX_BYTES 1040296u
 

@@ -7,14 +7,16 @@
  * Changelog:
  *   1 (evfdfs 0.1.0): SETUP, SUBMIT, CANCEL records written; EVENT records
  *     read.  EVFDFS_WIRE_SUB_DATA_CUT added after 0.1.0 (a daemon without
- *     it refuses the flag with EINVAL).
+ *     it refuses the flag with EINVAL).  EVFDFS_WIRE_SUB_DIRECT likewise.
  *   1, ring (issue 10): SETUP with EVFDFS_WIRE_SETUP_RING names the
  *     context's completion ring (struct evfdfs_wire_setup_ring); DESTROY.
  *     A daemon without them refuses both with EINVAL; a SETUP without the
  *     flag still makes a context whose events are read from the file.
  *
  * Everything a record carries is in the record: the daemon never
- * dereferences a pointer of the submitting process.  `struct iocb` and
+ * dereferences a pointer of the submitting process, except the buffers
+ * of an EVFDFS_WIRE_SUB_DIRECT record, which it reaches with
+ * process_vm_readv/process_vm_writev.  `struct iocb` and
  * `struct io_event` are <linux/aio_abi.h>'s, reused as they are: the
  * iocb's aio_buf is carried for the record of it (and is the event mask of
  * IOCB_CMD_POLL), never followed; io_event.obj is the submitter's iocb
@@ -179,7 +181,18 @@ static inline int evfdfs_wire_ring_size(__u32 nr_events, __u32 ncpus,
  * write is short, as a write beyond EVFDFS_WIRE_MAX_DATA is.
  */
 #define EVFDFS_WIRE_SUB_DATA_CUT 0x10
-#define EVFDFS_WIRE_SUB_FLAGS 0x1f
+/*
+ * A PREAD/PWRITE/PREADV/PWRITEV whose data does not travel: the daemon
+ * moves it between the file and the submitter's memory itself (aio_buf,
+ * or the iovec array at aio_buf, which it reads), whole, up to the
+ * kernel's 0x7ffff000 bytes, and a read's EVENT carries no data.  The
+ * record is then its fixed part and segment lengths only.  A daemon that
+ * cannot reach the submitter's memory fails the write with EXDEV before
+ * accepting any record of it (never an io_submit errno): the library then
+ * sends the data inline.  A daemon without the flag refuses it (EINVAL).
+ */
+#define EVFDFS_WIRE_SUB_DIRECT 0x20
+#define EVFDFS_WIRE_SUB_FLAGS 0x3f
 
 /*
  * A submission.  After the fixed part:

@@ -106,8 +106,8 @@ Test(wire, submit_layout_exact)
 	len = mk_submit(IOCB_CMD_PREAD, 8, 1, 8, 0, 0);
 	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
 		     "segments on a non-vectored opcode");
-	len = mk_submit(IOCB_CMD_PREAD, 8, 0, 0, 0, 0x20);
-	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "flags 0x20");
+	len = mk_submit(IOCB_CMD_PREAD, 8, 0, 0, 0, 0x40);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "flags 0x40");
 }
 
 Test(wire, submit_layout_without_data)
@@ -184,6 +184,35 @@ Test(wire, data_cut_by_the_submitter)
 			(uint32_t)EVFDFS_WIRE_MAX_DATA + 8, cut);
 	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL,
 		     "above EVFDFS_WIRE_MAX_DATA");
+}
+
+/* EVFDFS_WIRE_SUB_DIRECT: reads and writes of any length, no data. */
+Test(wire, direct_records_carry_no_data)
+{
+	const uint32_t d = EVFDFS_WIRE_SUB_DIRECT;
+	struct wire_sub s;
+	uint32_t len;
+
+	len = mk_submit(IOCB_CMD_PWRITE, 256u << 20, 0, 0, 0, d);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), 0);
+	cr_expect(s.direct);
+	cr_expect_eq(s.datalen, 0);
+	cr_expect_eq(s.total, 256u << 20);
+	len = mk_submit(IOCB_CMD_PREADV, 2, 2, 4u << 20, 0, d);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), 0);
+	cr_expect_eq(s.total, 8u << 20);
+	len = mk_submit(IOCB_CMD_PWRITE, 64, 0, 0, 64, d);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "with data");
+	len = mk_submit(IOCB_CMD_PWRITE, 8192, 0, 0, 0,
+			d | EVFDFS_WIRE_SUB_DATA_CUT);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "cut");
+	len = mk_submit(IOCB_CMD_PWRITE, 64, 0, 0, 0,
+			d | EVFDFS_WIRE_SUB_BUF_FAULT);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "a fault");
+	len = mk_submit(IOCB_CMD_FSYNC, 0, 0, 0, 0, d);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "an fsync");
+	len = mk_submit(IOCB_CMD_POLL, 1, 0, 0, 0, d);
+	cr_expect_eq(wire_decode_submit(rec, len, &s), -EINVAL, "a poll");
 }
 
 Test(wire, early_steps_in_order)
