@@ -276,8 +276,8 @@ void areq_complete(struct areq *a, int64_t res)
 
 		if (!a->direct)
 			res = ring_deliver(a, res);
-		else if (!a->whole && (a->op == IOCB_CMD_PREAD ||
-				       a->op == IOCB_CMD_PREADV))
+		else if (!a->whole &&
+			 (a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV))
 			res = xfer_complete_read(a, res); /* put in place */
 		ev.res = res;
 		if (ctx->h && !ctx->ring.destroyed)
