@@ -491,7 +491,6 @@ static int text_write_try(struct waiter *w)
 	if (fuse_reply_write(w->req, w->size) == 0) {
 		h->u.text.pend = w->tail;
 		h->u.text.pend_owner = w->owner;
-		h->u.text.pend_flags = w->flags;
 	}
 	return 0;
 }
@@ -523,13 +522,12 @@ static void text_write_interrupted(struct waiter *w)
  */
 static void text_write_digits(fuse_req_t req, struct handle *h, size_t size,
 			      const struct counter_text_num *tail,
-			      uint64_t owner, int flags)
+			      uint64_t owner)
 {
 	if (fuse_reply_write(req, size))
 		return;
 	h->u.text.pend = *tail;
 	h->u.text.pend_owner = owner;
-	h->u.text.pend_flags = flags;
 }
 
 /**
@@ -561,7 +559,7 @@ void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 		return;
 	}
 	if (n == 0) {
-		text_write_digits(req, h, size, &tail, owner, flags);
+		text_write_digits(req, h, size, &tail, owner);
 		return;
 	}
 	w = waiter_new(req, h, W_TEXT_WRITE, text_write_try, size);
@@ -578,7 +576,6 @@ void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 	w->num = h->u.text.pend; /* the first number continues them */
 	w->tail = tail;
 	w->owner = owner;
-	w->flags = flags;
 	text_pend_clear(h); /* the write holds them now */
 	w->on_interrupt = text_write_interrupted;
 	if (text_write_try(w) == 0 || (flags & O_NONBLOCK)) {
@@ -597,8 +594,8 @@ void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 }
 
 /*
- * Apply the digits pending on @h as a number, without waking anyone yet.
- * Returns 0 (applied, or nothing pending) or -EAGAIN (no room: they stay).
+ * Apply the digits pending on @h as a number.  Returns 0 (applied, or
+ * nothing pending) or -EAGAIN (no room: they stay pending).
  */
 static int text_pend_apply(struct handle *h, pid_t pid, const char *how)
 {
@@ -612,18 +609,7 @@ static int text_pend_apply(struct handle *h, pid_t pid, const char *how)
 	text_pend_clear(h);
 	cn->wake_key |= POLLIN;
 	trace_text_write(cn, pid, val, how);
-	return 0;
-}
-
-static int text_flush_try(struct waiter *w)
-{
-	struct cnode *cn = w->h->cn;
-	int ret = text_pend_apply(w->h, w->pid, "text close");
-
-	if (ret)
-		return ret;
-	notify_pollers(cn, cn->wake_key); /* before the reply */
-	fuse_reply_err(w->req, 0);
+	cnode_changed(cn);
 	return 0;
 }
 
@@ -632,39 +618,16 @@ static int text_flush_try(struct waiter *w)
  * pending are applied as a number if the file table closing it is the one
  * that wrote them (the writer's own close, or its exit); another process's
  * close (a child that inherited the descriptor and exits) leaves them for
- * the writer.  The number is applied as the write that left its digits
- * would have been: with no room, the close waits for a reader, or fails
- * with EAGAIN if that write was nonblocking (the digits then wait for the
- * release); a signal makes it EINTR, the digits still pending.
- * @owner: the closer's FUSE lock owner
- * Valid replies: fuse_reply_err (0, EAGAIN, ENOMEM; EINTR later if
- * interrupted); or parks.
+ * the writer.
+ *
+ * Returns: 0, or -EAGAIN when the number does not fit under the top (the
+ * digits stay pending, for a later close or the release).
  */
-void cnode_text_flush(fuse_req_t req, struct handle *h, uint64_t owner)
+int cnode_text_flush(struct handle *h, uint64_t owner, pid_t pid)
 {
-	struct cnode *cn = h->cn;
-	struct waiter *w;
-
-	if (!h->u.text.pend.digits || owner != h->u.text.pend_owner) {
-		fuse_reply_err(req, 0);
-		return;
-	}
-	w = waiter_new(req, h, W_TEXT_WRITE, text_flush_try, 0);
-	if (!w) {
-		fuse_reply_err(req, ENOMEM);
-		return;
-	}
-	if (text_flush_try(w) == 0) {
-		waiter_free(w);
-		cnode_changed(cn);
-		return;
-	}
-	if (h->u.text.pend_flags & O_NONBLOCK) {
-		waiter_free(w);
-		fuse_reply_err(req, EAGAIN);
-		return;
-	}
-	park(cn, req, w, "close");
+	if (!h->u.text.pend.digits || owner != h->u.text.pend_owner)
+		return 0;
+	return text_pend_apply(h, pid, "text close");
 }
 
 /*
@@ -675,10 +638,8 @@ static void text_pend_release(struct handle *h)
 {
 	struct cnode *cn = h->cn;
 
-	if (text_pend_apply(h, 0, "text release") == 0) {
-		cnode_changed(cn);
+	if (text_pend_apply(h, 0, "text release") == 0)
 		return;
-	}
 	TRACE_CN(cn, "drop", 0, " digits=%llu",
 		 (unsigned long long)h->u.text.pend.val);
 	text_pend_clear(h);

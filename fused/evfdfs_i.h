@@ -98,7 +98,6 @@ struct waiter {
 	size_t pos;
 	struct counter_text_num num, tail;
 	uint64_t owner; /* the writer's FUSE lock owner */
-	int flags;	/* the write's file flags (O_NONBLOCK) */
 	size_t nvals, next;
 };
 
@@ -230,7 +229,6 @@ struct handle {
 			uint64_t val; /* the value that line carries */
 			struct counter_text_num pend;
 			uint64_t pend_owner;
-			int pend_flags; /* of the write that left them */
 		} text;
 		struct trace_sub *trace;
 		struct aiod_ctx *aio;
@@ -362,7 +360,7 @@ void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		 int flags);
 void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 		      size_t size, int flags, uint64_t owner);
-void cnode_text_flush(fuse_req_t req, struct handle *h, uint64_t owner);
+int cnode_text_flush(struct handle *h, uint64_t owner, pid_t pid);
 void cnode_text_release(struct handle *h);
 unsigned int cnode_poll(const struct handle *h);
 void cnode_changed(struct cnode *cn);

@@ -734,19 +734,19 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 /**
  * op_flush - close(2) of one descriptor.  Only text views ask for it (the
  * other files open with FOPEN_NOFLUSH): the digits a write left pending
- * become a number before close(2) returns (cnode_text_flush(), which may
- * park the request).
- * Valid replies: fuse_reply_err (0; see cnode_text_flush()).
+ * become a number before close(2) returns (cnode_text_flush()).
+ * Valid replies: fuse_reply_err (0, EAGAIN).
  */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct handle *h = handle_of(fi);
+	int ret = 0;
 
 	(void)ino;
 	if (h && h->kind == H_TEXT)
-		cnode_text_flush(req, h, fi->lock_owner);
-	else
-		fuse_reply_err(req, 0);
+		ret = cnode_text_flush(h, fi->lock_owner,
+				       fuse_req_ctx(req)->pid);
+	fuse_reply_err(req, -ret);
 }
 
 /** op_fsync - E55: an eventfd has no fsync. Valid replies: EINVAL. */

@@ -401,15 +401,6 @@ INTEG_TEST(blocking, thousand_parked_readers_cost_no_thread, 300)
  * value @v, or the text @text to text/@name).  Exit 0 on EINTR, 10 +
  * errno on another error, 100 + bytes written on success.
  */
-/* Set the count of a binary descriptor @fd to @val: read it empty, write. */
-static int cnode_fill(int fd, uint64_t val)
-{
-	uint64_t v;
-
-	(void)integ_read_u64(fd, &v); /* may be empty: EAGAIN or a value */
-	return integ_write_u64(fd, val);
-}
-
 static pid_t writer_child(const char *mnt, const char *name, uint64_t v,
 			  const char *text)
 {
@@ -469,70 +460,14 @@ INTEG_TEST(blocking, blocked_text_write_finishes_after_read, 60)
 	evt_unique(name, sizeof(name), "tw");
 	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
 	evt_path(path, sizeof(path), mnt, name);
-	wr = writer_child(mnt, name, 0, "1 2 3\n");
+	wr = writer_child(mnt, name, 0, "1 2 3");
 	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
 	cr_assert_eq(evt_xattr_value(path), TOP, "1 and 2 are applied");
 	cr_assert_eq(integ_read_u64(fd, &v), 0);
 	cr_assert_eq(v, TOP);
 	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
-	cr_assert_eq(integ_exit_code(st), 106, "exit %d", integ_exit_code(st));
+	cr_assert_eq(integ_exit_code(st), 105, "exit %d", integ_exit_code(st));
 	cr_assert_eq(evt_xattr_value(path), 3);
-	close(fd);
-}
-
-/*
- * The digits a write left pending ("1 2 3": the 3) become a number at the
- * writer's close, with the rules of the write that left them: with no room
- * the close waits for a reader, as that write would have; nonblocking, it
- * fails with EAGAIN and the digits are dropped at the release.
- */
-static pid_t closer_child(const char *mnt, const char *name, int oflags)
-{
-	char path[PATH_MAX];
-	pid_t pid = integ_fork();
-	int fd;
-
-	if (pid)
-		return pid;
-	snprintf(path, sizeof(path), "%s/text/%s", mnt, name);
-	fd = open(path, O_RDWR | oflags);
-	if (fd < 0)
-		_exit(5);
-	if (write(fd, "1 2 3", 5) != 5)
-		_exit(6);
-	if (close(fd) < 0)
-		_exit(10 + errno % 40);
-	_exit(100);
-}
-
-INTEG_TEST(blocking, close_waits_to_apply_pending_digits, 60)
-{
-	const char *mnt = evt_shared_mnt();
-	char name[128], path[PATH_MAX];
-	uint64_t v = 0;
-	pid_t wr;
-	int fd, st;
-
-	evt_unique(name, sizeof(name), "tclose");
-	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
-	evt_path(path, sizeof(path), mnt, name);
-	wr = closer_child(mnt, name, 0);
-	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS),
-		  "the close does not wait");
-	cr_assert_eq(evt_xattr_value(path), TOP, "1 and 2 are applied");
-	cr_assert_eq(integ_read_u64(fd, &v), 0);
-	cr_assert_eq(v, TOP);
-	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
-	cr_assert_eq(integ_exit_code(st), 100, "exit %d", integ_exit_code(st));
-	cr_assert_eq(evt_xattr_value(path), 3);
-
-	/* Nonblocking: close(2) says EAGAIN, and the 3 is not added. */
-	cr_assert_eq(cnode_fill(fd, TOP - 3), 0);
-	wr = closer_child(mnt, name, O_NONBLOCK);
-	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
-	cr_assert_eq(integ_exit_code(st), 10 + EAGAIN, "exit %d",
-		     integ_exit_code(st));
-	cr_assert_eq(evt_xattr_value(path), TOP);
 	close(fd);
 }
 
@@ -551,7 +486,7 @@ INTEG_TEST(blocking, interrupted_text_write_reports_bytes_applied, 60)
 	evt_unique(name, sizeof(name), "twi");
 	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
 	evt_path(path, sizeof(path), mnt, name);
-	wr = writer_child(mnt, name, 0, "1 2 3\n");
+	wr = writer_child(mnt, name, 0, "1 2 3");
 	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
 	cr_assert_eq(kill(wr, SIGUSR1), 0);
 	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
