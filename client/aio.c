@@ -463,26 +463,12 @@ static int rbuf_fit(struct evfdfs_io_ctx *ctx)
  * first fails with EINVAL, and then the largest record fits.  The buffer
  * is page-aligned so that one read(2) stays one FUSE request.
  */
-int ctx_note(struct evfdfs_io_ctx *ctx, int err)
-{
-	if (err == -ENOTCONN || err == -ECONNABORTED)
-		__atomic_store_n(&ctx->lost, err, __ATOMIC_RELEASE);
-	return err;
-}
-
-int ctx_lost(struct evfdfs_io_ctx *ctx)
-{
-	return __atomic_load_n(&ctx->lost, __ATOMIC_ACQUIRE);
-}
-
 int ctx_read_events(struct evfdfs_io_ctx *ctx)
 {
 	size_t off = 0, used;
 	ssize_t n;
-	int ret = ctx_lost(ctx), flush, count = 0;
+	int ret = 0, flush, count = 0;
 
-	if (ret)
-		return ret;
 	if (!ctx->dlv) {
 		ctx->dlv = calloc(1, sizeof(*ctx->dlv));
 		if (!ctx->dlv)
@@ -496,7 +482,7 @@ int ctx_read_events(struct evfdfs_io_ctx *ctx)
 		if (n >= 0)
 			break;
 		if (errno != EINVAL || ctx->rbuf_size >= EVFDFS_WIRE_MAX_RECORD)
-			return ctx_note(ctx, -errno);
+			return -errno;
 		free(ctx->rbuf);
 		ctx->rbuf = NULL;
 		ctx->rbuf_size = EVFDFS_WIRE_MAX_RECORD;
@@ -721,10 +707,9 @@ EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *ctx, struct iocb *iocb,
 	ctx = ctx_get(ctx);
 	if (!ctx)
 		return -EINVAL;
-	ret = ctx_lost(ctx);
 	codec_cancel_fill(&rec, key, (uintptr_t)iocb);
-	if (!ret && write(ctx->fd, &rec, sizeof(rec)) < 0)
-		ret = ctx_note(ctx, -errno);
+	if (write(ctx->fd, &rec, sizeof(rec)) < 0)
+		ret = -errno;
 	ctx_put(ctx);
 	return ret;
 }

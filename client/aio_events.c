@@ -128,7 +128,7 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 		pthread_mutex_lock(&ctx->lock);
 		ret = hand_over(ctx, events + got, nr - got);
 		/* Completions the daemon may have (or says it has): fetch. */
-		if (ret >= 0 && got + ret < nr && !ctx_lost(ctx) &&
+		if (ret >= 0 && got + ret < nr &&
 		    (woke || ctx->unreaped > ctx->bl_len)) {
 			int r = ctx_read_events(ctx);
 
@@ -145,14 +145,11 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 				ret = r;
 			}
 		}
-		/* The daemon is gone: what the backlog held, then the error. */
-		if (ret == 0 && got == 0 && ctx_lost(ctx))
-			ret = ctx_lost(ctx);
 		pthread_mutex_unlock(&ctx->lock);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += ret;
-		if (got >= min_nr || !w.block || ctx_lost(ctx))
+		if (got >= min_nr || !w.block)
 			return (int)got;
 		if (!w.forever && !time_left(&w, &left))
 			return (int)got;

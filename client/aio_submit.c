@@ -303,7 +303,6 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 		n = write(ctx->fd, b->buf + off, b->len - off);
 		if (n < 0) {
 			err = errno;
-			ctx_note(ctx, -err);
 			break;
 		}
 		m = (unsigned int)codec_records_in(b->buf + off, (size_t)n);
@@ -382,15 +381,7 @@ static int track(struct evfdfs_io_ctx *ctx, const struct iocb *cb, uint64_t obj,
 	s->parks = parks;
 	pthread_mutex_lock(&ctx->lock);
 	if (!early_einval && ctx->unreaped >= ctx->nr_events) {
-		/*
-		 * Full: the caller is to reap.  Unless the daemon is gone,
-		 * and the requests it held will never come back: a look at
-		 * the control file says which (what it has goes to the
-		 * backlog, as a reap would take it).
-		 */
 		ret = -EAGAIN;
-		if (ctx_read_events(ctx) < 0 && ctx_lost(ctx))
-			ret = ctx_lost(ctx);
 	} else {
 		ctx->unreaped++;
 		ctx_sub_add(ctx, s);
@@ -491,7 +482,6 @@ EXPORT int evfdfs_io_submit(struct evfdfs_io_ctx *ctx, long nr,
 	ctx = ctx_get(ctx);
 	if (!ctx)
 		return -EINVAL;
-	ret = ctx_lost(ctx); /* the daemon is gone: nothing is accepted */
 	while (i < nr && !ret) {
 		n = nr - i < CHUNK ? (unsigned int)(nr - i) : CHUNK;
 		/* iocbpp[i..i+n) as far as readable (A22) */

@@ -155,12 +155,6 @@ struct evfdfs_io_ctx {
 	dev_t dev;  /* the mount's device (RESFD classification) */
 	unsigned int nr_events;
 
-	/*
-	 * -ENOTCONN (or -ECONNABORTED) once a call found the daemon gone,
-	 * else 0; never cleared.  Atomic: ctx_lost(), ctx_note().
-	 */
-	int lost;
-
 	pthread_mutex_t lock;
 	/* Everything below is protected by lock. */
 	unsigned int unreaped; /* accepted (or reserved), not yet returned */
@@ -189,12 +183,5 @@ struct sub *ctx_sub_take(struct evfdfs_io_ctx *ctx, uint64_t obj, uint64_t data,
 void sub_free(struct sub *s);
 /* Read what the control file has (non-blocking) into the backlog. */
 int ctx_read_events(struct evfdfs_io_ctx *ctx);
-/*
- * A context whose daemon is gone stays lost: ctx_note() latches an error of
- * the control file that says so (and returns @err, -errno, unchanged);
- * ctx_lost() is that error, or 0.
- */
-int ctx_note(struct evfdfs_io_ctx *ctx, int err);
-int ctx_lost(struct evfdfs_io_ctx *ctx);
 
 #endif /* LIBEVFDFS_I_H */
