@@ -124,9 +124,17 @@ static void shim_init_once(void)
 	pthread_atfork(shim_ctxs_lock, shim_ctxs_unlock, shim_ctxs_unlock);
 }
 
+/*
+ * errno is left as it was: the first call resolves symbols and the mount
+ * (dlsym, realpath, getenv) and some of that stores into errno, which the
+ * program would otherwise find set when main() starts (the constructor).
+ */
 void shim_init(void)
 {
+	int saved_errno = errno;
+
 	pthread_once(&shim.once, shim_init_once);
+	errno = saved_errno;
 }
 
 /*

@@ -209,7 +209,7 @@ static bool peek_mem(void *dst, const void *addr, size_t len)
  * signals only its own eventfds, and it decided the errno itself; the shim
  * only explains it.
  */
-static void explain_kernel_submit(io_context_t ctx, long nr,
+static void explain_submit_einval(io_context_t ctx, long nr,
 				  struct iocb **iocbpp, long ret)
 {
 	struct iocb *p, cb;
@@ -230,6 +230,22 @@ static void explain_kernel_submit(io_context_t ctx, long nr,
 			 "run AIO too (unset EVFDFS_PRELOAD_AIO), or see "
 			 "libevfdfs(3).",
 			 (int)cb.u.c.resfd, shim.mnt);
+}
+
+/*
+ * Leaves errno as the kernel set it: the look at the iocbs makes system
+ * calls of its own (process_vm_readv, fstat) that fail with EFAULT or
+ * EBADF on what a bad submit holds, and libaio (whose io_submit is a
+ * syscall() call, which the shim interposes) and syscall() callers read
+ * errno after this.
+ */
+static void explain_kernel_submit(io_context_t ctx, long nr,
+				  struct iocb **iocbpp, long ret)
+{
+	int saved_errno = errno;
+
+	explain_submit_einval(ctx, nr, iocbpp, ret);
+	errno = saved_errno;
 }
 
 /* Raw syscalls in libaio's shape (-errno), for a program without libaio. */

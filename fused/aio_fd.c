@@ -17,12 +17,14 @@
  * mount: statx() uses AT_STATX_DONT_SYNC (no FUSE GETATTR), fcntl and
  * /proc reads do not reach the file system, and a descriptor that turns
  * out to be of this mount is closed at once (the mount opens files with
- * FOPEN_NOFLUSH, so that close sends nothing to this daemon) and served
+ * FOPEN_NOFLUSH, so that close sends nothing to this daemon; a text view,
+ * whose close sends a FLUSH, is closed by a thread of its own) and served
  * from the daemon's own state.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +143,37 @@ static void classify_ours(struct aiod *ad, uint64_t ino, struct afile *f)
 	f->kind = text ? AF_TEXTVIEW : AF_COUNTER;
 }
 
+static void *closer_main(void *arg)
+{
+	close((int)(intptr_t)arg); /* waits for the loop to answer FLUSH */
+	return NULL;
+}
+
+/*
+ * A text view asks for FLUSH at every close(2) (op_flush), and the loop
+ * thread that would wait for the answer is the one that gives it: a
+ * short-lived thread closes it instead.  The daemon's FLUSH comes from its
+ * own file table, so it ends no number a client left pending.  Should no
+ * thread start, the descriptor is kept (a leak, never a hang).
+ */
+static void close_textview(int fd)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+	int ret;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	ret = pthread_create(&t, &attr, closer_main, (void *)(intptr_t)fd);
+	pthread_attr_destroy(&attr);
+	if (ret)
+		evfdfs_log("error",
+			   "aio: no thread to close a text view (%s): "
+			   "descriptor %d kept",
+			   strerror(ret), fd);
+}
+
 /* Takes @fd (ours to close) and says what it is. */
 int afile_classify(struct aiod *ad, int fd, struct afile *f)
 {
@@ -159,8 +192,11 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f)
 	}
 	f->flags = fl;
 	if (makedev(stx.stx_dev_major, stx.stx_dev_minor) == ad->mnt_dev) {
-		close(fd); /* FOPEN_NOFLUSH: no request to ourselves */
 		classify_ours(ad, stx.stx_ino, f);
+		if (f->kind == AF_TEXTVIEW)
+			close_textview(fd);
+		else
+			close(fd); /* FOPEN_NOFLUSH: no request to ourselves */
 		return 0;
 	}
 	f->fd = fd;

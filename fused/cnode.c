@@ -29,8 +29,6 @@
 
 #include "evfdfs_i.h"
 
-#define MAX_TEXT_VALUES 4096
-
 static const char *key_name(unsigned int key)
 {
 	switch (key & (POLLIN | POLLOUT)) {
@@ -275,11 +273,14 @@ static int read_now(struct handle *h, fuse_req_t req, size_t size, pid_t pid,
 	return 0;
 }
 
+static void text_pend_release(struct handle *h);
+
 void cnode_text_release(struct handle *h)
 {
 	struct cnode *cn = h->cn;
 	uint64_t room;
 
+	text_pend_release(h);
 	if (!h->u.text.len)
 		return;
 	/* Give the unfinished line's value back, saturating below the top. */
@@ -422,18 +423,54 @@ void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 /* ---- text writes ---------------------------------------------------- */
 
 /*
- * Apply the values still pending, one binary write each.  Returns 0 when all
- * are applied (and the whole write is acknowledged), -EAGAIN when the next
- * one would overflow.
+ * A text write is a piece of a stream of numbers: stdio cuts its buffer
+ * wherever it fills, so "1234\n" may come as "12" and "34\n".  Digits that
+ * end a write are not a number yet: they wait on the handle (the open
+ * file), and the next write continues them.  The number they begin ends
+ * at the next white space written, at a close(2) by the file table that
+ * wrote them (FLUSH, before close returns), or when the open file is
+ * released.  Within one write, the numbers it completes are applied all or
+ * none (EINVAL), or in order up to the one that would block (O_NONBLOCK,
+ * a signal: the write is short, and ends just after the last number
+ * applied, as a pipe's would).
+ *
+ *   write "12"    -> 2, nothing applied, "12" pending
+ *   write "34 5"  -> 4, 1234 applied, "5" pending
+ *   close         -> 5 applied (FLUSH)
+ */
+
+static void text_pend_clear(struct handle *h)
+{
+	h->u.text.pend.val = 0;
+	h->u.text.pend.digits = false;
+}
+
+static void trace_text_write(struct cnode *cn, pid_t pid, uint64_t val,
+			     const char *how)
+{
+	TRACE_CN(cn, "write", pid, " val=%llu count=%llu %s",
+		 (unsigned long long)val, (unsigned long long)cn->c.count, how);
+}
+
+/*
+ * Apply the numbers still pending, one binary write each.  Returns 0 when
+ * all are applied (and the whole write is acknowledged), -EAGAIN when the
+ * next one would overflow.
  */
 static int text_write_try(struct waiter *w)
 {
-	struct cnode *cn = w->h->cn;
+	struct handle *h = w->h;
+	struct cnode *cn = h->cn;
 	bool woke = false;
 
 	while (w->next < w->nvals) {
-		uint64_t val = w->vals[w->next];
+		struct counter_text_num num = w->num;
+		size_t pos = w->pos;
+		uint64_t val = 0;
 
+		/* Checked by counter_text_scan(): a number is there. */
+		if (counter_text_next(w->tbuf, w->size, &pos, &num, &val) != 1)
+			break;
 		if (counter_write(&cn->c, val)) {
 			/* Some went in, the rest waits again. */
 			if (woke)
@@ -441,28 +478,37 @@ static int text_write_try(struct waiter *w)
 			return -EAGAIN;
 		}
 		cn->wake_key |= POLLIN;
+		w->pos = pos;
+		w->num = num;
 		w->next++;
 		if (w->wq && !woke) { /* it was parked */
 			woke = true;
 			TRACE_CN(cn, "wake", w->pid, " op=write");
 		}
-		TRACE_CN(cn, "write", w->pid, " val=%llu count=%llu text",
-			 (unsigned long long)val,
-			 (unsigned long long)cn->c.count);
+		trace_text_write(cn, w->pid, val, "text");
 	}
 	notify_pollers(cn, cn->wake_key); /* before the reply */
-	fuse_reply_write(w->req, w->size);
+	if (fuse_reply_write(w->req, w->size) == 0) {
+		h->u.text.pend = w->tail;
+		h->u.text.pend_owner = w->owner;
+	}
 	return 0;
 }
 
-/* Interrupted or would block: report the values applied so far, if any. */
+/*
+ * Interrupted or would block: report the numbers applied so far, if any.
+ * A short write hands the rest back to the caller, trailing digits
+ * included; a failed one leaves the digits it was to continue pending.
+ */
 static void text_write_partial(struct waiter *w, int err)
 {
 	notify_pollers(w->h->cn, w->h->cn->wake_key); /* before the reply */
-	if (w->next > 0)
-		fuse_reply_write(w->req, w->ends[w->next - 1]);
-	else
+	if (w->next > 0) {
+		fuse_reply_write(w->req, w->pos);
+	} else {
+		w->h->u.text.pend = w->num;
 		fuse_reply_err(w->req, err);
+	}
 }
 
 static void text_write_interrupted(struct waiter *w)
@@ -470,38 +516,67 @@ static void text_write_interrupted(struct waiter *w)
 	text_write_partial(w, EINTR);
 }
 
+/*
+ * Digits alone (or white space alone): nothing to apply, the whole write is
+ * taken.  A refused reply leaves the digits as they were.
+ */
+static void text_write_digits(fuse_req_t req, struct handle *h, size_t size,
+			      const struct counter_text_num *tail,
+			      uint64_t owner)
+{
+	if (fuse_reply_write(req, size))
+		return;
+	h->u.text.pend = *tail;
+	h->u.text.pend_owner = owner;
+}
+
 /**
  * cnode_text_write() - a write(2) of text/NAME: decimal numbers separated
- * by white space, all valid or none applied (EINVAL).
+ * by white space, continuing the digits the last write ended with; the
+ * numbers it completes all valid or none applied (EINVAL, which also drops
+ * the digits pending from earlier writes).
+ * @owner: the writer's FUSE lock owner (its file table)
  * Valid replies: fuse_reply_write (all bytes, or the bytes of the numbers
  * applied before O_NONBLOCK or a signal stopped it), fuse_reply_err (EINVAL,
  * EAGAIN, ENOMEM, EINTR); or parks.
  */
 void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
-		      size_t size, int flags)
+		      size_t size, int flags, uint64_t owner)
 {
+	struct counter_text_num tail = h->u.text.pend;
 	struct cnode *cn = h->cn;
+	pid_t pid = fuse_req_ctx(req)->pid;
 	struct waiter *w;
-	int n;
+	long n;
 
-	n = counter_text_parse(buf, size, NULL, NULL, MAX_TEXT_VALUES);
+	n = counter_text_scan(buf, size, &tail);
 	if (n < 0) {
-		fuse_reply_err(req, -n);
+		if (h->u.text.pend.digits)
+			TRACE_CN(cn, "drop", pid, " digits=%llu",
+				 (unsigned long long)h->u.text.pend.val);
+		text_pend_clear(h);
+		fuse_reply_err(req, EINVAL);
+		return;
+	}
+	if (n == 0) {
+		text_write_digits(req, h, size, &tail, owner);
 		return;
 	}
 	w = waiter_new(req, h, W_TEXT_WRITE, text_write_try, size);
-	if (w) {
-		w->vals = malloc((size_t)n * sizeof(*w->vals));
-		w->ends = malloc((size_t)n * sizeof(*w->ends));
-	}
-	if (!w || !w->vals || !w->ends) {
+	if (w)
+		w->tbuf = malloc(size);
+	if (!w || !w->tbuf) {
 		if (w)
 			waiter_free(w);
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
-	w->nvals = (size_t)counter_text_parse(buf, size, w->vals, w->ends,
-					      (size_t)n);
+	memcpy(w->tbuf, buf, size);
+	w->nvals = (size_t)n;
+	w->num = h->u.text.pend; /* the first number continues them */
+	w->tail = tail;
+	w->owner = owner;
+	text_pend_clear(h); /* the write holds them now */
 	w->on_interrupt = text_write_interrupted;
 	if (text_write_try(w) == 0 || (flags & O_NONBLOCK)) {
 		if (w->next < w->nvals)
@@ -516,4 +591,56 @@ void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
 	 */
 	park(cn, req, w, "write");
 	cnode_changed(cn);
+}
+
+/*
+ * Apply the digits pending on @h as a number.  Returns 0 (applied, or
+ * nothing pending) or -EAGAIN (no room: they stay pending).
+ */
+static int text_pend_apply(struct handle *h, pid_t pid, const char *how)
+{
+	struct cnode *cn = h->cn;
+	uint64_t val = h->u.text.pend.val;
+
+	if (!h->u.text.pend.digits)
+		return 0;
+	if (counter_write(&cn->c, val))
+		return -EAGAIN;
+	text_pend_clear(h);
+	cn->wake_key |= POLLIN;
+	trace_text_write(cn, pid, val, how);
+	cnode_changed(cn);
+	return 0;
+}
+
+/**
+ * cnode_text_flush() - a close(2) of a descriptor of text/NAME.  The digits
+ * pending are applied as a number if the file table closing it is the one
+ * that wrote them (the writer's own close, or its exit); another process's
+ * close (a child that inherited the descriptor and exits) leaves them for
+ * the writer.
+ *
+ * Returns: 0, or -EAGAIN when the number does not fit under the top (the
+ * digits stay pending, for a later close or the release).
+ */
+int cnode_text_flush(struct handle *h, uint64_t owner, pid_t pid)
+{
+	if (!h->u.text.pend.digits || owner != h->u.text.pend_owner)
+		return 0;
+	return text_pend_apply(h, pid, "text close");
+}
+
+/*
+ * The open file is gone: digits still pending are applied as a number, or
+ * dropped (traced) if the counter has no room for them.
+ */
+static void text_pend_release(struct handle *h)
+{
+	struct cnode *cn = h->cn;
+
+	if (text_pend_apply(h, 0, "text release") == 0)
+		return;
+	TRACE_CN(cn, "drop", 0, " digits=%llu",
+		 (unsigned long long)h->u.text.pend.val);
+	text_pend_clear(h);
 }

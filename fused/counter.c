@@ -129,3 +129,56 @@ int counter_text_parse(const char *buf, size_t len, uint64_t *vals,
 	}
 	return n ? (int)n : -EINVAL;
 }
+
+int counter_text_next(const char *buf, size_t len, size_t *pos,
+		      struct counter_text_num *num, uint64_t *val)
+{
+	struct counter_text_num n = *num;
+	size_t i = *pos;
+
+	if (!n.digits)
+		while (i < len && is_space(buf[i]))
+			i++;
+	while (i < len && buf[i] >= '0' && buf[i] <= '9') {
+		unsigned int d = (unsigned int)(buf[i] - '0');
+
+		if (n.val > (UINT64_MAX - d) / 10)
+			return -EINVAL; /* does not fit in 64 bits */
+		n.val = n.val * 10 + d;
+		n.digits = true;
+		i++;
+		/* E22, and no further digit can make it valid. */
+		if (n.val == UINT64_MAX)
+			return -EINVAL;
+	}
+	if (i == len) {
+		*num = n; /* digits (or nothing) at the end: not a number yet */
+		return 0;
+	}
+	if (!is_space(buf[i]))
+		return -EINVAL; /* "12abc", or no digit at all */
+	while (i < len && is_space(buf[i]))
+		i++;
+	*val = n.val;
+	num->val = 0;
+	num->digits = false;
+	*pos = i;
+	return 1;
+}
+
+long counter_text_scan(const char *buf, size_t len,
+		       struct counter_text_num *num)
+{
+	struct counter_text_num n = *num;
+	size_t pos = 0;
+	long count = 0;
+	uint64_t val;
+	int ret;
+
+	while ((ret = counter_text_next(buf, len, &pos, &n, &val)) == 1)
+		count++;
+	if (ret < 0)
+		return ret;
+	*num = n;
+	return count;
+}

@@ -109,4 +109,49 @@ size_t counter_text_format(char *buf, uint64_t val);
 int counter_text_parse(const char *buf, size_t len, uint64_t *vals,
 		       size_t *ends, size_t max);
 
+/**
+ * struct counter_text_num - the digits of a text-view number that no white
+ * space has ended yet: the end of one write, carried to the next (a number
+ * that stdio split across two write(2) calls is one number).
+ * @val: the value of the digits so far
+ * @digits: true once there is at least one digit
+ */
+struct counter_text_num {
+	uint64_t val;
+	bool digits;
+};
+
+/**
+ * counter_text_next() - the next number that a text write completes.
+ * @buf: the bytes written (not NUL-terminated)
+ * @len: their length
+ * @pos: in: where to look; out: just past the number and the white space
+ *       after it (unchanged when 0 or an error is returned)
+ * @num: in: the digits carried to @pos (the first number continues them);
+ *       out: emptied once a number completes, or, when 0 is returned, the
+ *       digits that end the write (none if it ends with white space)
+ * @val: the completed number
+ *
+ * A number is complete when white space follows its digits.  Digits at the
+ * very end of the write are not a number yet: they wait in @num.
+ *
+ * Returns: 1 and *@val; 0 when the write holds no further complete number;
+ * -EINVAL for a byte that is neither a digit nor white space, or a number
+ * above 0xfffffffffffffffe (which no further digit can make valid).
+ */
+int counter_text_next(const char *buf, size_t len, size_t *pos,
+		      struct counter_text_num *num, uint64_t *val);
+
+/**
+ * counter_text_scan() - check a whole text write before any of it is
+ * applied (all or nothing).
+ * @num: in: the digits carried from earlier writes; out: the digits that
+ *       end this write (what the next write continues)
+ *
+ * Returns: how many numbers the write completes (0 for a write of digits or
+ * white space alone), or -EINVAL as counter_text_next().
+ */
+long counter_text_scan(const char *buf, size_t len,
+		       struct counter_text_num *num);
+
 #endif /* EVFDFS_COUNTER_H */

@@ -86,10 +86,18 @@ struct waiter {
 	waiter_intr_fn on_interrupt;
 	pid_t pid;
 	size_t size; /* the request's size */
-	/* W_WRITE: the value; W_TEXT_WRITE: the values still to apply */
+	/* W_WRITE: the value */
 	uint64_t val;
-	uint64_t *vals;
-	size_t *ends;
+	/*
+	 * W_TEXT_WRITE: a copy of the bytes written, where the next number
+	 * to apply starts (@pos, with the digits carried into it, @num), how
+	 * many numbers the write completes and how many are applied, and the
+	 * digits that end it (the handle's once the whole write is applied).
+	 */
+	char *tbuf;
+	size_t pos;
+	struct counter_text_num num, tail;
+	uint64_t owner; /* the writer's FUSE lock owner */
 	size_t nvals, next;
 };
 
@@ -209,11 +217,18 @@ struct handle {
 			char *buf;
 			size_t len;
 		} status;
-		/* H_TEXT: the rest of a line that a short read left behind */
+		/*
+		 * H_TEXT: the rest of a line that a short read left behind;
+		 * the digits that ended the last write (a number not yet
+		 * ended by white space) and the file table that wrote them
+		 * (the FUSE lock owner: its close(2) ends the number).
+		 */
 		struct {
 			char rest[COUNTER_TEXT_LINE_MAX + 1]; /* and the NUL */
 			uint8_t len;
 			uint64_t val; /* the value that line carries */
+			struct counter_text_num pend;
+			uint64_t pend_owner;
 		} text;
 		struct trace_sub *trace;
 		struct aiod_ctx *aio;
@@ -344,7 +359,8 @@ void cnode_read(fuse_req_t req, struct handle *h, size_t size, int flags);
 void cnode_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		 int flags);
 void cnode_text_write(fuse_req_t req, struct handle *h, const char *buf,
-		      size_t size, int flags);
+		      size_t size, int flags, uint64_t owner);
+int cnode_text_flush(struct handle *h, uint64_t owner, pid_t pid);
 void cnode_text_release(struct handle *h);
 unsigned int cnode_poll(const struct handle *h);
 void cnode_changed(struct cnode *cn);

@@ -597,9 +597,11 @@ static int reply_open(fuse_req_t req, struct handle *h, uint32_t open_flags)
 }
 
 /*
- * FOPEN_NOFLUSH: close(2) sends no FLUSH (op_flush has nothing to do).  The
- * AIO side relies on it: it closes its duplicates of callers' descriptors
- * on the loop thread, and a FLUSH to this very daemon would wait forever.
+ * FOPEN_NOFLUSH: close(2) sends no FLUSH.  Every file but the text views
+ * takes it (op_flush has nothing to do for them).  The AIO side relies on
+ * it: it closes its duplicates of callers' descriptors on the loop thread,
+ * and a FLUSH to this very daemon would wait forever; a text view's
+ * duplicate is closed by a thread of its own (afile_classify()).
  */
 #define STREAM_FLAGS \
 	(FOPEN_DIRECT_IO | FOPEN_NONSEEKABLE | FOPEN_STREAM | FOPEN_NOFLUSH)
@@ -698,6 +700,8 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		cnode_get(cn);
 		list_add_tail(&h->link, &cn->handles);
 		open_flags = COUNTER_OPEN_FLAGS;
+		if (text)
+			open_flags &= ~(uint32_t)FOPEN_NOFLUSH; /* op_flush */
 		break;
 	}
 	if (ret) {
@@ -727,12 +731,22 @@ static void op_release(fuse_req_t req, fuse_ino_t ino,
 	fuse_reply_err(req, 0);
 }
 
-/** op_flush - close(2) of one descriptor: nothing to do. */
+/**
+ * op_flush - close(2) of one descriptor.  Only text views ask for it (the
+ * other files open with FOPEN_NOFLUSH): the digits a write left pending
+ * become a number before close(2) returns (cnode_text_flush()).
+ * Valid replies: fuse_reply_err (0, EAGAIN).
+ */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct handle *h = handle_of(fi);
+	int ret = 0;
+
 	(void)ino;
-	(void)fi;
-	fuse_reply_err(req, 0);
+	if (h && h->kind == H_TEXT)
+		ret = cnode_text_flush(h, fi->lock_owner,
+				       fuse_req_ctx(req)->pid);
+	fuse_reply_err(req, -ret);
 }
 
 /** op_fsync - E55: an eventfd has no fsync. Valid replies: EINVAL. */
@@ -800,7 +814,7 @@ static void op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
 		cnode_write(req, h, buf, size, fi->flags);
 		break;
 	case H_TEXT:
-		cnode_text_write(req, h, buf, size, fi->flags);
+		cnode_text_write(req, h, buf, size, fi->flags, fi->lock_owner);
 		break;
 	case H_AIO:
 	case H_AIOTXT:

@@ -45,8 +45,7 @@ struct waiter *waiter_new(fuse_req_t req, struct handle *h,
 
 void waiter_free(struct waiter *w)
 {
-	free(w->vals);
-	free(w->ends);
+	free(w->tbuf);
 	free(w);
 }
 

@@ -670,7 +670,9 @@ WAIT_TEST(sigkill_ends_a_write_queued_for_a_worker)
 
 		fd = open(evt_path(path, sizeof(path), m->dir, "aio.txt"),
 			  O_RDWR | O_CLOEXEC);
-		n = snprintf(line, sizeof(line), "pwrite data=f %s 0 5\n",
+		/* "5\n": a whole number (digits alone would wait on the
+		 * open file for more, README "The text view"). */
+		n = snprintf(line, sizeof(line), "pwrite data=f %s 0 5\\x0a\n",
 			     text);
 		if (fd < 0 || write(fd, line, (size_t)n) != n)
 			_exit(10);

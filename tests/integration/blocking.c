@@ -460,13 +460,13 @@ INTEG_TEST(blocking, blocked_text_write_finishes_after_read, 60)
 	evt_unique(name, sizeof(name), "tw");
 	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
 	evt_path(path, sizeof(path), mnt, name);
-	wr = writer_child(mnt, name, 0, "1 2 3");
+	wr = writer_child(mnt, name, 0, "1 2 3\n");
 	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
 	cr_assert_eq(evt_xattr_value(path), TOP, "1 and 2 are applied");
 	cr_assert_eq(integ_read_u64(fd, &v), 0);
 	cr_assert_eq(v, TOP);
 	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);
-	cr_assert_eq(integ_exit_code(st), 105, "exit %d", integ_exit_code(st));
+	cr_assert_eq(integ_exit_code(st), 106, "exit %d", integ_exit_code(st));
 	cr_assert_eq(evt_xattr_value(path), 3);
 	close(fd);
 }
@@ -486,7 +486,7 @@ INTEG_TEST(blocking, interrupted_text_write_reports_bytes_applied, 60)
 	evt_unique(name, sizeof(name), "twi");
 	fd = evt_create_counter(mnt, name, TOP - 3, false, 0);
 	evt_path(path, sizeof(path), mnt, name);
-	wr = writer_child(mnt, name, 0, "1 2 3");
+	wr = writer_child(mnt, name, 0, "1 2 3\n");
 	cr_assert(integ_wait_field(mnt, name, "writers", 1, INTEG_WAIT_MS));
 	cr_assert_eq(kill(wr, SIGUSR1), 0);
 	cr_assert_eq(integ_reap(wr, &st, INTEG_WAIT_MS), 0);

@@ -12,7 +12,7 @@
  * depend on descriptor numbers or timing.
  *
  * Usage: shim-conform [SECTION...]   (default: every section but aio)
- * Sections: create fcntl rw poll epoll block fork exec syscall aio
+ * Sections: start create fcntl rw poll epoll block fork exec syscall aio
  * Exit status: 0 when every step ran (the transcript says what happened),
  * 2 on a usage error or when a step could not run at all.
  */
@@ -486,6 +486,27 @@ static void sec_aio(void)
 	REC_AIO("io_setup 0", io_setup(0, &ctx));
 	REC_AIO("io_setup 8", io_setup(8, &ctx));
 	REC_AIO("io_submit bad ctx", io_submit(NULL, 0, cbs));
+	/*
+	 * A context that is no context is EINVAL before the kernel looks at
+	 * the iocbs (A20), whatever they hold: a NULL iocb pointer, an iocb
+	 * whose RESFD is no descriptor.  Through libaio and through
+	 * syscall(), errno-shaped.
+	 */
+	{
+		io_context_t bogus = (io_context_t)(uintptr_t)0x1000;
+		struct iocb *nulls[1] = { NULL };
+
+		REC_AIO("io_submit bad ctx, NULL iocb",
+			io_submit(bogus, 1, nulls));
+		REC("syscall io_submit bad ctx, NULL iocb",
+		    syscall(SYS_io_submit, bogus, 1L, nulls));
+		io_prep_pread(&cb[0], file, buf, 5, 0);
+		io_set_eventfd(&cb[0], 1000);
+		REC_AIO("io_submit bad ctx, RESFD not open",
+			io_submit(bogus, 1, cbs));
+		REC("syscall io_submit bad ctx, RESFD not open",
+		    syscall(SYS_io_submit, bogus, 1L, cbs));
+	}
 
 	/* A read whose completion signals the counter, seen by epoll. */
 	io_prep_pread(&cb[0], file, buf, 5, 7);
@@ -699,17 +720,26 @@ static void sec_ring(void)
 	close(file);
 }
 
+/* errno as main() found it: 0, as glibc starts a program. */
+static int start_errno;
+
+static void sec_start(void)
+{
+	printf("errno at main: %s\n",
+	       start_errno ? strerrorname_np(start_errno) ?: "?" : "0");
+}
+
 static const struct section {
 	const char *name;
 	void (*fn)(void);
 	int by_default;
 } sections[] = {
-	{ "create", sec_create, 1 },   { "fcntl", sec_fcntl, 1 },
-	{ "rw", sec_rw, 1 },	       { "poll", sec_poll, 1 },
-	{ "epoll", sec_epoll, 1 },     { "block", sec_block, 1 },
-	{ "fork", sec_fork, 1 },       { "exec", sec_exec, 1 },
-	{ "syscall", sec_syscall, 1 }, { "aio", sec_aio, 0 },
-	{ "ring", sec_ring, 0 },
+	{ "start", sec_start, 1 }, { "create", sec_create, 1 },
+	{ "fcntl", sec_fcntl, 1 }, { "rw", sec_rw, 1 },
+	{ "poll", sec_poll, 1 },   { "epoll", sec_epoll, 1 },
+	{ "block", sec_block, 1 }, { "fork", sec_fork, 1 },
+	{ "exec", sec_exec, 1 },   { "syscall", sec_syscall, 1 },
+	{ "aio", sec_aio, 0 },	   { "ring", sec_ring, 0 },
 };
 
 #define NSECTIONS (sizeof(sections) / sizeof(sections[0]))
@@ -719,6 +749,7 @@ int main(int argc, char **argv)
 	unsigned int i;
 	int a;
 
+	start_errno = errno; /* before anything can change it */
 	self_path = "/proc/self/exe";
 	if (argc == 4 && strcmp(argv[1], "--exec-child") == 0) {
 		/* the close-on-exec one must be gone */
