@@ -486,8 +486,10 @@ EXPORT int evfdfs_io_cancel(struct evfdfs_io_ctx *h, struct iocb *iocb,
 	if (!ctx)
 		return -EINVAL;
 	codec_cancel_fill(&rec, key, (uintptr_t)iocb);
-	if (write(ctx->fd, &rec, sizeof(rec)) < 0)
+	if (write(ctx->fd, &rec, sizeof(rec)) < 0) {
 		ret = -errno;
+		ctx_note_loss(ctx, -ret);
+	}
 	ctx_put(ctx);
 	return ret;
 }

@@ -138,10 +138,19 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 
 	plan_wait(ts, min_nr, &w);
 	for (;;) {
+		int lost;
+
 		ret = reap(ctx, events + got, nr - got);
 		if (ret < 0)
 			return got ? (int)got : ret;
 		got += ret;
+		/* What the ring still held is returned; after it, the loss
+		 * (never a short count or a 0 that looks like success). */
+		lost = __atomic_load_n(&ctx->lost, __ATOMIC_RELAXED);
+		if (lost && got < min_nr)
+			return got ? (int)got : -lost;
+		if (lost && !got)
+			return -lost;
 		if (got >= min_nr || !w.block)
 			return (int)got;
 		if (!w.forever && !time_left(&w, &left))
@@ -159,13 +168,14 @@ static int getevents(struct evfdfs_io_ctx *ctx, long min_nr, long nr,
 			ret = reap(ctx, events + got, nr - got);
 			if (ret > 0)
 				got += ret;
-			if (got)
-				return (int)got;
 			/* The daemon gone (ENOTCONN), or destroyed (A18). */
 			if (!__atomic_load_n(&ctx->dead, __ATOMIC_RELAXED) &&
-			    fstatfs(ctx->fd, &sfs) != 0)
-				return -errno;
-			return -EINVAL;
+			    fstatfs(ctx->fd, &sfs) != 0) {
+				ret = errno;
+				ctx_note_loss(ctx, ret);
+				return got ? (int)got : -ret;
+			}
+			return got ? (int)got : -EINVAL;
 		}
 	}
 }

@@ -211,6 +211,7 @@ static int flush(struct evfdfs_io_ctx *ctx, struct batch *b, long *done)
 		n = write(ctx->fd, b->buf + off, b->len - off);
 		if (n < 0) {
 			err = errno;
+			ctx_note_loss(ctx, err);
 			break;
 		}
 		m = (unsigned int)codec_records_in(b->buf + off, (size_t)n);

@@ -12,6 +12,7 @@
 #ifndef LIBEVFDFS_I_H
 #define LIBEVFDFS_I_H
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -140,6 +141,8 @@ struct evfdfs_io_ctx {
 	/* Registry state; protected by the registry lock (aio.c). */
 	unsigned int users; /* calls inside the library on this context */
 	bool dead;	    /* being destroyed */
+	int lost; /* the daemon is gone: ENOTCONN (or ECONNABORTED) seen on
+		   * the control file; atomic.  Every later call fails. */
 	pthread_cond_t idle;
 
 	/* Fixed from setup to destroy. */
@@ -158,6 +161,13 @@ struct evfdfs_io_ctx {
 
 	pthread_mutex_t lock; /* reaping: head */
 };
+
+/* The daemon is gone if @err says so: latch it on @ctx (ctx->lost). */
+static inline void ctx_note_loss(struct evfdfs_io_ctx *ctx, int err)
+{
+	if (err == ENOTCONN || err == ECONNABORTED)
+		__atomic_store_n(&ctx->lost, err, __ATOMIC_RELAXED);
+}
 
 /* aio.c: the context of the handle @h, its use count taken; or NULL (the
  * caller's -EINVAL: not a live context of this address space, A15). */

@@ -114,8 +114,20 @@ static void fuse_ready(struct loop_source *src, uint32_t events)
 		if (res == -EAGAIN)
 			break;
 		if (res <= 0) {
-			/* 0: unmounted (ENODEV); < 0: the device failed. */
-			if (res < 0)
+			/*
+			 * 0: unmounted (ENODEV).  ECONNABORTED: unmounted too,
+			 * when the kernel still held requests for us (seen on
+			 * Linux 6.18 after a few thousand closes, whose
+			 * RELEASEs were queued, just before an unmount), or
+			 * aborted through /sys/fs/fuse/connections: either
+			 * way the end of the mount, not a failure.  Other
+			 * errors: the device failed.
+			 */
+			if (res == -ECONNABORTED)
+				evfdfs_log("notice",
+					   "the kernel ended the connection "
+					   "with requests pending (unmounted)");
+			else if (res < 0)
 				evfdfs_log("error", "reading /dev/fuse: %s",
 					   strerror(-res));
 			fuse_session_exit(se);
