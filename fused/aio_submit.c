@@ -193,7 +193,7 @@ void areq_unprepare(struct areq *a)
 	if (a->seq && a->seq == ctx->tseq)
 		ctx->tseq--; /* aio.txt: its default tag is free again */
 	if (a->holds_slot)
-		ctx->ad->kslots++;
+		auser_slot_put(ctx);
 	a->holds_slot = false;
 	list_del_init(&a->link);
 	ctx->inflight--;
@@ -323,7 +323,7 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 		if (!a->buf)
 			return -ENOMEM;
 		a->memsize = a->buflen = sizeof(uint64_t);
-		a->ctx->ad->buf_bytes += a->memsize;
+		auser_buf_charge(a->ctx, a->memsize);
 	} else if (s->total >= sizeof(uint64_t)) {
 		a->buflen = sizeof(uint64_t); /* the NULL buffer of a fault */
 	}
@@ -343,8 +343,7 @@ static int route_self(struct areq *a, const struct wire_sub *s)
  * carries their lengths, not their addresses: a misaligned segment is not
  * reproduced).  Anything else is one contiguous block.
  */
-static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
-		      uint64_t want)
+static int alloc_data(struct areq *a, const struct wire_sub *s, uint64_t want)
 {
 	bool direct = a->file.flags & O_DIRECT;
 	uint64_t size = want, off = 0, len;
@@ -367,7 +366,8 @@ static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
 	 * where malloc() raises the threshold after the first such block and
 	 * reuses the heap: a 256 KiB PWRITE cost the loop an mmap, 66 page
 	 * faults and a munmap with a TLB shootdown, about 1.7 ms of its time
-	 * against 0.14 ms (bench/, BENCHMARKS.md).
+	 * against 0.14 ms (bench/, BENCHMARKS.md).  The heap is given back
+	 * after a burst (auser_buf_release()).
 	 */
 	if (!direct)
 		mem = malloc(size ? size : 1);
@@ -382,7 +382,7 @@ static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
 	a->spread = direct && s->vectored;
 	if (direct && !s->vectored)
 		a->buf += s->s.iocb.aio_buf % PAGE;
-	ad->buf_bytes += size;
+	auser_buf_charge(a->ctx, size);
 	return 0;
 }
 
@@ -394,7 +394,7 @@ static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
  * would overflow it, so the kernel fails it at its step (A30.6) whatever
  * the daemon's (clamped) length is.
  */
-static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
+static int build_rw(struct areq *a, const struct wire_sub *s)
 {
 	const struct iocb *ucb = &s->s.iocb;
 	struct iocb *k = &a->kiocb;
@@ -411,7 +411,7 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
 						       : EVFDFS_WIRE_MAX_DATA;
 	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
-		ret = alloc_data(ad, a, s, want);
+		ret = alloc_data(a, s, want);
 		if (ret)
 			return ret;
 		if (s->write && !a->spread)
@@ -490,7 +490,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		    ((ucb->aio_reqprio >> 13) & 7) == 1 &&
 		    !(a->ctx->opener.rt_ok && caller_rt_ok(a->pid)))
 			return -EPERM;
-		ret = build_rw(ad, a, s);
+		ret = build_rw(a, s);
 		if (ret)
 			return ret;
 		k->aio_rw_flags = ucb->aio_rw_flags;
@@ -524,9 +524,9 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		IOCB_FLAG_RESFD | (ucb->aio_flags & WIRE_IOCB_FLAG_IOPRIO);
 	k->aio_resfd = (uint32_t)ad->ksrc.fd;
 	a->kphase = KP_IO;
-	if (!ad->kslots)
-		return -EAGAIN; /* the daemon's kernel context is full */
-	ad->kslots--;
+	ret = auser_slot_get(a->ctx); /* the kernel context, the user's share */
+	if (ret)
+		return ret;
 	a->holds_slot = true;
 	return 0;
 }
@@ -575,7 +575,7 @@ int areq_start(struct areq *a)
 void areq_finish_kernel(struct areq *a, int64_t res)
 {
 	if (a->holds_slot)
-		a->ctx->ad->kslots++;
+		auser_slot_put(a->ctx);
 	a->holds_slot = false;
 	areq_complete(a, res);
 }
@@ -595,11 +595,11 @@ static int prepare(struct sjob *job, const struct wire_sub *s,
 	ret = wire_check_early(s);
 	if (ret)
 		return ret;
-	if (ctx_full(ctx) || ad->buf_bytes + (s->total < EVFDFS_WIRE_MAX_DATA
-						      ? s->total
-						      : EVFDFS_WIRE_MAX_DATA) >
-				     AIOD_BUF_MAX)
-		return -EAGAIN; /* step 4 */
+	if (ctx_full(ctx) ||
+	    auser_buf_room(ctx, s->total < EVFDFS_WIRE_MAX_DATA
+					? s->total
+					: EVFDFS_WIRE_MAX_DATA))
+		return -EAGAIN; /* step 4; aio_user.c for the buffers */
 	a = areq_new(job, s);
 	if (!a)
 		return -ENOMEM;
