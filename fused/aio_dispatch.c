@@ -98,8 +98,8 @@ bool ctx_full(const struct aiod_ctx *ctx)
 
 /*
  * io_setup's rules for @nr_events (A10-A12): 0 or too many for a ring is
- * EINVAL; beyond the daemon-wide limit (-o aio_max, by default the
- * value of aio-max-nr when the daemon started) is EAGAIN.  Returns 0 or -errno.
+ * EINVAL; beyond the daemon-wide limit (-o aio_max, by default the value
+ * of aio-max-nr when the daemon started) is EAGAIN.  Returns 0 or -errno.
  */
 int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
 	      const struct wire_ring_setup *rs)

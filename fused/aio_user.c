@@ -15,8 +15,8 @@
  *   users leave.
  *
  * A user alone may hold SHARE% of each; a second user SHARE% of what the
- * first left, and so on: with SHARE below 100, whatever the others hold,
- * some room is left for the next user.  When two users both push, each
+ * first left, and so on: with SHARE below 100, no group of users can take
+ * what is left, so a newcomer always gets its share of it.  When two users both push, each
  * ends at SHARE/(100+SHARE) of the total (a third each at 50).  SHARE 100
  * leaves only the daemon-wide limits, as before.  Beyond a user's share a
  * submit fails with EAGAIN, the kernel's errno when aio-max-nr is
