@@ -49,7 +49,8 @@ const char *aiod_opname(uint16_t op)
 
 void aevent_free(struct aiod *ad, struct aevent *e)
 {
-	ad->buf_bytes -= e->mem ? e->memsize : 0;
+	if (e->mem)
+		auser_buf_release(ad, e->user, e->memsize);
 	free(e->mem);
 	free(e->tag);
 	free(e);
@@ -66,7 +67,7 @@ void areq_free(struct areq *a)
 	if (a->rfd >= 0)
 		close(a->rfd);
 	if (a->mem) {
-		ad->buf_bytes -= a->memsize;
+		auser_buf_release(ad, a->ctx->user, a->memsize);
 		free(a->mem);
 	}
 	free(a->iov);
@@ -85,6 +86,7 @@ void actx_maybe_free(struct aiod_ctx *ctx)
 	ring_detach(ctx);
 	opener_drop(&ctx->opener);
 	list_del_init(&ctx->link);
+	auser_detach(ctx);
 	free(ctx);
 }
 
@@ -97,14 +99,14 @@ bool ctx_full(const struct aiod_ctx *ctx)
 
 /*
  * io_setup's rules for @nr_events (A10-A12): 0 or too many for a ring is
- * EINVAL; beyond the daemon-wide limit (-o aio_max, like aio-max-nr) is
- * EAGAIN.  Returns 0 or -errno.
+ * EINVAL; beyond the daemon-wide limit (-o aio_max, by default the value
+ * of aio-max-nr when the daemon started) is EAGAIN.  Returns 0 or -errno.
  */
 int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
 	      const struct wire_ring_setup *rs)
 {
 	struct aiod *ad = ctx->ad;
-	uint64_t max = (uint64_t)ad->fs->opts.aio_max;
+	uint64_t max = ad->fs->opts.aio_max;
 	int ret;
 
 	if (ctx->setup || ctx->ring.destroyed || (rs && rs->on && ctx->text))
@@ -233,6 +235,7 @@ static struct aevent *event_new(struct areq *a, int64_t res)
 		e->data = a->buf;
 		e->mem = a->mem;
 		e->memsize = a->memsize;
+		e->user = a->ctx->user;
 		a->mem = a->buf = NULL;
 		a->buflen = a->memsize = 0;
 	}
@@ -459,6 +462,7 @@ int aiod_init(struct evfdfs *fs)
 	ad->next_ctx_id = 1;
 	list_init(&ad->ctxs);
 	list_init(&ad->dying);
+	list_init(&ad->users);
 	ad->ncpus = possible_cpus();
 	ad->no_pidfd = knob && *knob && strcmp(knob, "0");
 	knob = getenv("EVFDFS_AIOD_NO_DIRECT");
@@ -478,7 +482,7 @@ int aiod_init(struct evfdfs *fs)
 		ad->kctx = NULL;
 		return ret;
 	}
-	ad->kslots = AIOD_KAIO_NR - AIOD_KAIO_SIGNAL;
+	ad->kslots = AIOD_KSLOTS;
 	ad->ksig = AIOD_KAIO_SIGNAL;
 	ad->ksrc.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	ad->ready_fd = eventfd(1, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -518,6 +522,8 @@ static void actx_destroy(struct aiod_ctx *ctx)
 		if (a->watching)
 			cnode_unwatch(&a->wt);
 		list_del_init(&a->link);
+		if (a->holds_slot)
+			auser_slot_put(ctx);
 		a->holds_slot = false;
 		areq_free(a);
 	}
@@ -525,6 +531,7 @@ static void actx_destroy(struct aiod_ctx *ctx)
 	ctx_pidfds_close(ctx);
 	opener_drop(&ctx->opener);
 	list_del_init(&ctx->link);
+	auser_detach(ctx);
 	free(ctx);
 }
 
@@ -572,6 +579,7 @@ void aiod_fini(struct evfdfs *fs)
 	for (i = 0; i < ad->nsigq; i++)
 		close(ad->sigq[i]);
 	free(ad->sigq);
+	auser_free_all(ad);
 	if (ad->ksrc.fd >= 0)
 		close(ad->ksrc.fd);
 	if (ad->ready_fd >= 0)
@@ -608,6 +616,11 @@ int aiod_open(fuse_req_t req, struct handle *h, bool text)
 	ctx->ad = ad;
 	ctx->h = h;
 	ctx->owner = h->owner;
+	if (auser_attach(ctx)) {
+		opener_drop(&ctx->opener);
+		free(ctx);
+		return -ENOMEM;
+	}
 	ctx->id = ad->next_ctx_id++;
 	ctx->text = text;
 	list_init(&ctx->events);
@@ -985,11 +998,13 @@ void aiod_status(struct evfdfs *fs, const struct cred *reader, struct sbuf *sb)
 	struct list_head *pos;
 
 	sbuf_printf(sb,
-		    "aiod capacity=%llu/%d kernel_slots=%u/%u workers=%u "
-		    "buffered=%zu\n",
-		    (unsigned long long)ad->total_nr, fs->opts.aio_max,
-		    ad->kslots, AIOD_KAIO_NR - AIOD_KAIO_SIGNAL,
-		    ad->pool.nthreads, ad->buf_bytes);
+		    "aiod capacity=%llu/%llu kernel_slots=%u/%u workers=%u "
+		    "buffered=%zu buffer_max=%u user_share=%u\n",
+		    (unsigned long long)ad->total_nr,
+		    (unsigned long long)fs->opts.aio_max, ad->kslots,
+		    AIOD_KSLOTS, ad->pool.nthreads, ad->buf_bytes, AIOD_BUF_MAX,
+		    fs->opts.aio_user_share);
+	auser_status(ad, reader, sb);
 	list_for_each (pos, &ad->ctxs)
 		status_ctx(sb, reader, list_entry(pos, struct aiod_ctx, link));
 	list_for_each (pos, &ad->dying)

@@ -329,9 +329,8 @@ static bool dbatch_add(struct dbatch *b, struct areq *a, int64_t res)
 	uint32_t k;
 
 	if (!a || !a->ctx->ring.on || a->direct || a->kphase != KP_IO ||
-	    a->nowait_added ||
-	    a->done || a->spread || !a->uiov || !a->buf || res <= 0 ||
-	    a->nuiov > BATCH_SEGS ||
+	    a->nowait_added || a->done || a->spread || !a->uiov || !a->buf ||
+	    res <= 0 || a->nuiov > BATCH_SEGS ||
 	    (a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV))
 		return false;
 	if (b->n && (b->pid != a->pid || b->n == BATCH_REQS ||

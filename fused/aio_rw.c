@@ -43,8 +43,7 @@ static bool op_is_read(uint16_t op)
  * carries their lengths, not their addresses: a misaligned segment is not
  * reproduced).  Anything else is one contiguous block.
  */
-static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
-		      uint64_t want)
+static int alloc_data(struct areq *a, const struct wire_sub *s, uint64_t want)
 {
 	bool direct = a->file.flags & O_DIRECT;
 	uint64_t size = want, off = 0, len;
@@ -82,7 +81,7 @@ static int alloc_data(struct aiod *ad, struct areq *a, const struct wire_sub *s,
 	a->spread = direct && s->vectored;
 	if (direct && !s->vectored)
 		a->buf += s->s.iocb.aio_buf % PAGE;
-	ad->buf_bytes += size;
+	auser_buf_charge(a->ctx, size);
 	return 0;
 }
 
@@ -144,14 +143,14 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
 						       : EVFDFS_WIRE_MAX_DATA;
 	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
-		ret = alloc_data(ad, a, s, want);
+		ret = alloc_data(a, s, want);
 		if (ret)
 			return ret;
 		if (s->write && s->direct) {
 			want = pull_mirror(a, s, want);
 			a->buflen = want;
 			if (!want) { /* nothing readable: res -EFAULT */
-				ad->buf_bytes -= a->memsize;
+				auser_buf_release(ad, a->ctx->user, a->memsize);
 				free(a->mem);
 				a->mem = a->buf = NULL;
 				a->memsize = 0;
@@ -224,8 +223,7 @@ static bool whole_ok(const struct areq *a, const struct wire_sub *s)
 }
 
 /* The kernel iocb of a whole transfer: one chunk buffer, one segment. */
-static int build_whole(struct aiod *ad, struct areq *a,
-		       const struct wire_sub *s)
+static int build_whole(struct areq *a, const struct wire_sub *s)
 {
 	struct iocb *k = &a->kiocb;
 	uint64_t chunk;
@@ -234,7 +232,7 @@ static int build_whole(struct aiod *ad, struct areq *a,
 	a->whole = true;
 	a->xlen = wire_rw_len(s);
 	chunk = a->xlen < XFER_CHUNK ? a->xlen : XFER_CHUNK;
-	ret = alloc_data(ad, a, s, chunk);
+	ret = alloc_data(a, s, chunk);
 	if (ret)
 		return ret;
 	if (s->vectored) {
@@ -321,7 +319,7 @@ static void fsize_cut(struct areq *a, const struct wire_sub *s)
 /* The kernel iocb of a read or write, and the memory it goes through. */
 int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 {
-	int ret = whole_ok(a, s) ? build_whole(ad, a, s) : build_rw(ad, a, s);
+	int ret = whole_ok(a, s) ? build_whole(a, s) : build_rw(ad, a, s);
 
 	if (!ret)
 		fsize_cut(a, s);

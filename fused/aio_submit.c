@@ -195,7 +195,7 @@ void areq_unprepare(struct areq *a)
 	if (a->seq && a->seq == ctx->tseq)
 		ctx->tseq--; /* aio.txt: its default tag is free again */
 	if (a->holds_slot)
-		ctx->ad->kslots++;
+		auser_slot_put(ctx);
 	a->holds_slot = false;
 	list_del_init(&a->link);
 	ctx->inflight--;
@@ -325,7 +325,7 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 		if (!a->buf)
 			return -ENOMEM;
 		a->memsize = a->buflen = sizeof(uint64_t);
-		a->ctx->ad->buf_bytes += a->memsize;
+		auser_buf_charge(a->ctx, a->memsize);
 	} else if (s->total >= sizeof(uint64_t)) {
 		a->buflen = sizeof(uint64_t); /* the NULL buffer of a fault */
 	}
@@ -402,9 +402,9 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		IOCB_FLAG_RESFD | (ucb->aio_flags & WIRE_IOCB_FLAG_IOPRIO);
 	k->aio_resfd = (uint32_t)ad->ksrc.fd;
 	a->kphase = KP_IO;
-	if (!ad->kslots)
-		return -EAGAIN; /* the daemon's kernel context is full */
-	ad->kslots--;
+	ret = auser_slot_get(a->ctx); /* the kernel context, the user's share */
+	if (ret)
+		return ret;
 	a->holds_slot = true;
 	return 0;
 }
@@ -457,7 +457,7 @@ void areq_finish_kernel(struct areq *a, int64_t res)
 		areq_signal(a, SIGXFSZ);
 	}
 	if (a->holds_slot)
-		a->ctx->ad->kslots++;
+		auser_slot_put(a->ctx);
 	a->holds_slot = false;
 	areq_complete(a, res);
 }
@@ -477,11 +477,11 @@ static int prepare(struct sjob *job, const struct wire_sub *s,
 	ret = wire_check_early(s);
 	if (ret)
 		return ret;
-	if (ctx_full(ctx) || ad->buf_bytes + (s->total < EVFDFS_WIRE_MAX_DATA
-						      ? s->total
-						      : EVFDFS_WIRE_MAX_DATA) >
-				     AIOD_BUF_MAX)
-		return -EAGAIN; /* step 4 */
+	if (ctx_full(ctx) ||
+	    auser_buf_room(ctx, s->total < EVFDFS_WIRE_MAX_DATA
+					? s->total
+					: EVFDFS_WIRE_MAX_DATA))
+		return -EAGAIN; /* step 4; aio_user.c for the buffers */
 	a = areq_new(job, s);
 	if (!a)
 		return -ENOMEM;

@@ -212,7 +212,7 @@ static int text_prepare(struct sjob *job, const struct wire_text_req *rq,
 	ret = wire_check_early(s);
 	if (ret)
 		return ret;
-	if (ctx_full(ctx) || ctx->ad->buf_bytes + s->total > AIOD_BUF_MAX)
+	if (ctx_full(ctx) || auser_buf_room(ctx, s->total))
 		return -EAGAIN;
 	a = areq_new(job, s);
 	if (!a)

@@ -17,6 +17,8 @@
  *   aio_rw.c        the memory and kernel iocb of a read or write
  *   aio_xfer.c      data moved to and from the submitter's memory
  *   aio_text.c      the text form, aio.txt
+ *   aio_user.c      each user's share of slots and buffers; giving
+ *                   memory back after a burst
  *
  * Threads: everything runs on the event loop except aio_work.c's workers,
  * which only call kaio_submit*() and open(2) for jobs handed to them and
@@ -39,8 +41,14 @@
  */
 #define AIOD_KAIO_NR 1024u
 #define AIOD_KAIO_SIGNAL 256u
+/* Kernel slots for requests, shared by all users (aio_user.c). */
+#define AIOD_KSLOTS (AIOD_KAIO_NR - AIOD_KAIO_SIGNAL)
 /* Data held by requests and unread events, daemon-wide: beyond it EAGAIN. */
 #define AIOD_BUF_MAX (256u << 20)
+/* Free memory goes back to the system when the data held falls to LOW
+ * after having reached HIGH (aio_user.c). */
+#define AIOD_TRIM_HIGH (32u << 20)
+#define AIOD_TRIM_LOW (2u << 20)
 /* Requests handed to a worker in one go. */
 #define AIOD_RUN_MAX 64u
 /* Largest reply of events packed in the daemon's kept buffer. */
@@ -121,6 +129,7 @@ enum wop {
 
 struct aiod;
 struct aiod_ctx;
+struct auser;
 struct sjob;
 
 /* Our duplicate of a writer's pidfd, shared by the direct requests of one
@@ -214,6 +223,7 @@ struct aevent {
 	char *data; /* within mem */
 	char *mem;  /* owned, counted in ad->buf_bytes */
 	size_t memsize;
+	struct auser *user; /* whose bytes mem are */
 	uint16_t op;
 	char *tag;	   /* aio.txt */
 	bool counter_data; /* aio.txt */
@@ -292,6 +302,8 @@ struct aiod_ctx {
 	struct apidfd pidfds[AIOD_PIDFDS];
 	unsigned int npidfds, pidfd_next;
 	struct aring ring;
+	/* owner.uid's share of slots and buffers (aio_user.c) */
+	struct auser *user;
 };
 
 /*
@@ -385,6 +397,8 @@ struct aiod {
 	struct loop_source wsrc; /* the pool's done_fd */
 	int ready_fd;		 /* an eventfd at 1: RESFD signal target */
 	unsigned int kslots;	 /* free kernel slots for requests */
+	struct list_head users;	 /* struct auser, by uid (aio_user.c) */
+	bool trim_armed;	 /* buf_bytes reached AIOD_TRIM_HIGH */
 	unsigned int ksig;	 /* free kernel slots for RESFD signals */
 	int *sigq;		 /* eventfds waiting for a signal slot */
 	unsigned int nsigq, sigq_cap;
@@ -525,6 +539,18 @@ void slow_cancel(struct areq *a);
 void slow_unwait(struct areq *a);
 void kick_timer_arm(struct aiod *ad);
 void job_watch_interrupt(struct sjob *job);
+
+/* aio_user.c */
+int auser_attach(struct aiod_ctx *ctx);
+void auser_detach(struct aiod_ctx *ctx);
+int auser_slot_get(struct aiod_ctx *ctx);
+void auser_slot_put(struct aiod_ctx *ctx);
+int auser_buf_room(const struct aiod_ctx *ctx, uint64_t want);
+void auser_buf_charge(struct aiod_ctx *ctx, size_t n);
+void auser_buf_release(struct aiod *ad, struct auser *u, size_t n);
+void auser_free_all(struct aiod *ad);
+void auser_status(const struct aiod *ad, const struct cred *reader,
+		  struct sbuf *sb);
 
 /* aio_text.c */
 void text_step(struct sjob *job);

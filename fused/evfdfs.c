@@ -249,7 +249,8 @@ struct cmdline {
 	int nonopts;
 	unsigned int trace_buf;
 	unsigned long trace_max;
-	int aio_max;
+	long long aio_max; /* 0: aio-max-nr's value */
+	int aio_user_share;
 	int aio_workers;
 };
 
@@ -257,6 +258,7 @@ enum {
 	KEY_TRACE_BUF,
 	KEY_TRACE_MAX,
 	KEY_AIO_MAX,
+	KEY_AIO_USER_SHARE,
 	KEY_AIO_WORKERS,
 	KEY_NOT_HERE, /* libfuse's thread options: one thread serves all */
 };
@@ -265,6 +267,7 @@ static const struct fuse_opt evfdfs_opts[] = {
 	FUSE_OPT_KEY("trace_buf=", KEY_TRACE_BUF),
 	FUSE_OPT_KEY("trace_max=", KEY_TRACE_MAX),
 	FUSE_OPT_KEY("aio_max=", KEY_AIO_MAX),
+	FUSE_OPT_KEY("aio_user_share=", KEY_AIO_USER_SHARE),
 	FUSE_OPT_KEY("aio_workers=", KEY_AIO_WORKERS),
 	FUSE_OPT_KEY("clone_fd", KEY_NOT_HERE),
 	FUSE_OPT_KEY("max_idle_threads=", KEY_NOT_HERE),
@@ -302,7 +305,8 @@ static int opt_proc(void *data, const char *arg, int key,
 	} range[] = {
 		[KEY_TRACE_BUF] = { 1024, UINT32_MAX },
 		[KEY_TRACE_MAX] = { TRACE_RING_MIN, INT64_MAX },
-		[KEY_AIO_MAX] = { 1, INT32_MAX },
+		[KEY_AIO_MAX] = { 1, INT64_MAX },
+		[KEY_AIO_USER_SHARE] = { 1, 100 },
 		[KEY_AIO_WORKERS] = { 1, 1024 },
 	};
 	struct cmdline *cl = data;
@@ -313,6 +317,7 @@ static int opt_proc(void *data, const char *arg, int key,
 	case KEY_TRACE_BUF:
 	case KEY_TRACE_MAX:
 	case KEY_AIO_MAX:
+	case KEY_AIO_USER_SHARE:
 	case KEY_AIO_WORKERS:
 		n = opt_number(arg, range[key].min, range[key].max);
 		if (n < 0) {
@@ -327,7 +332,9 @@ static int opt_proc(void *data, const char *arg, int key,
 		else if (key == KEY_TRACE_MAX)
 			cl->trace_max = (unsigned long)n;
 		else if (key == KEY_AIO_MAX)
-			cl->aio_max = (int)n;
+			cl->aio_max = n;
+		else if (key == KEY_AIO_USER_SHARE)
+			cl->aio_user_share = (int)n;
 		else
 			cl->aio_workers = (int)n;
 		return 0;
@@ -356,6 +363,24 @@ static int opt_proc(void *data, const char *arg, int key,
 	}
 }
 
+/*
+ * The system's limit on kernel AIO capacity, read once at start: the
+ * default of -o aio_max, so that a context on the mount is refused where
+ * io_setup would be.  65536 (the kernel's default) if it cannot be read.
+ */
+static uint64_t aio_max_nr(void)
+{
+	unsigned long long v = 65536;
+	FILE *f = fopen("/proc/sys/fs/aio-max-nr", "re");
+
+	if (!f)
+		return v;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 65536;
+	fclose(f);
+	return v;
+}
+
 /* What works here: not fuse_cmdline_help(), whose thread options do not. */
 static void usage(const char *prog)
 {
@@ -375,7 +400,8 @@ static void usage(const char *prog)
 	       "    -o ro,noexec,...       generic mount options, see mount(8)\n"
 	       "    -o trace_buf=BYTES     buffer per reader of the trace file (65536)\n"
 	       "    -o trace_max=BYTES     buffers of all trace readers together (8388608)\n"
-	       "    -o aio_max=N           daemon-wide AIO capacity, like aio-max-nr (65536)\n"
+	       "    -o aio_max=N           daemon-wide AIO capacity (aio-max-nr's value)\n"
+	       "    -o aio_user_share=PCT  a user's share of AIO slots and buffers (50)\n"
 	       "    -o aio_workers=N       threads for blocking file I/O (2)\n"
 	       "    -h, --help             print this help and exit\n"
 	       "    -V, --version          print the versions and exit\n",
@@ -402,7 +428,7 @@ int main(int argc, char *argv[])
 	struct fuse_args args = FUSE_ARGS_INIT(argc, argv);
 	struct cmdline cl = { .trace_buf = 65536,
 			      .trace_max = 8u << 20,
-			      .aio_max = 65536,
+			      .aio_user_share = 50,
 			      .aio_workers = 2 };
 	struct fuse_cmdline_opts opts;
 	struct evfdfs fs;
@@ -435,7 +461,8 @@ int main(int argc, char *argv[])
 	}
 	fs.opts.trace_buf = cl.trace_buf;
 	fs.opts.trace_max = cl.trace_max;
-	fs.opts.aio_max = cl.aio_max;
+	fs.opts.aio_max = cl.aio_max ? (uint64_t)cl.aio_max : aio_max_nr();
+	fs.opts.aio_user_share = (unsigned int)cl.aio_user_share;
 	fs.opts.aio_workers = cl.aio_workers;
 	fs.mountpoint = realpath(cl.mountpoint, NULL);
 	if (!fs.mountpoint)

@@ -244,8 +244,9 @@ struct handle {
 struct evfdfs_opts {
 	unsigned int trace_buf; /* bytes buffered per trace reader, at most */
 	size_t trace_max;	/* bytes buffered for all trace readers */
-	int aio_max;		/* daemon-wide limit on io_setup capacity */
+	uint64_t aio_max;	/* daemon-wide limit on io_setup capacity */
 	int aio_workers;	/* worker threads for blocking file I/O */
+	unsigned int aio_user_share; /* percent (aio_user.c) */
 };
 
 struct evfdfs {

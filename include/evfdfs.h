@@ -164,10 +164,10 @@ struct evfdfs_io_ctx;
  *
  * Returns: 0, or -errno: EFAULT (@ctxp unreadable or unwritable), EINVAL
  * (*@ctxp not NULL, @nr_events 0 or larger than the daemon allows),
- * EAGAIN (the daemon-wide limit, like aio-max-nr), ENOENT (no mount given
- * and EVFDFS_MOUNT unset, or no control file at @mnt), ENODEV (@mnt is not
- * a FUSE mount), ENOMEM, EMFILE, ENFILE, or the errors of open(2) on the
- * control file.
+ * EAGAIN (the daemon-wide limit, aio-max-nr by default), ENOENT (no mount
+ * given and EVFDFS_MOUNT unset, or no control file at @mnt), ENODEV (@mnt
+ * is not a FUSE mount), ENOMEM, EMFILE, ENFILE, or the errors of open(2)
+ * on the control file.
  */
 int evfdfs_io_setup(const char *mnt, unsigned int nr_events,
 		    struct evfdfs_io_ctx **ctxp);

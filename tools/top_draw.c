@@ -207,7 +207,8 @@ static void counter_big(struct draw *d, const struct tctr *c, int nw, int bw)
 		}
 		style(d, "", "");
 		pad(d, 1 + nw + 2);
-		style(d, "1", "1"); /* the terminal's own colour: dark or light */
+		style(d, "1",
+		      "1"); /* the terminal's own colour: dark or light */
 		big(d, c->count, r);
 		style(d, "", "");
 		pad(d, 1 + nw + 2 + bw + 3);

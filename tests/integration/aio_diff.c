@@ -31,6 +31,8 @@
 /* The README's figures. */
 #define KREQ_MAX 768
 #define BUF_MAX ((size_t)256 << 20)
+/* A mount where one user may take everything (-o aio_user_share=100). */
+static const char *const no_share[] = { "-o", "aio_user_share=100", NULL };
 
 /* A field ("kernel_slots=", "buffered=") of the status file's aiod line. */
 static long long aiod_field(const char *mnt, const char *key)
@@ -172,7 +174,8 @@ Test(aio_diff, poll_completion_queued_after_waking_write, .timeout = 120)
 /*
  * "Daemon-wide limits: beyond 768 kernel requests in flight ..., a submit
  * fails with EAGAIN."  On a mount of its own (the shared one's slots are
- * other tests'): 768 POLLs of an empty pipe take every kernel slot; one
+ * other tests'), without per-user shares (aio_limits.c tests those):
+ * 768 POLLs of an empty pipe take every kernel slot; one
  * more, in the same write or alone, is EAGAIN (A21: the write counts the
  * records accepted); a POLL of a counter (served by the daemon, no kernel
  * slot) still works.  A byte in the pipe then completes all 768, each
@@ -184,7 +187,7 @@ INTEG_TEST(aio_diff, kernel_request_limit_is_eagain_then_recovers, 60)
 	static struct io_event evs[KREQ_MAX + 1];
 	static unsigned char seen[KREQ_MAX + 1];
 	struct iocb *ptrs[KREQ_MAX + 1], cc;
-	struct evt_mount *m = integ_mount(NULL);
+	struct evt_mount *m = integ_mount(no_share);
 	char name[64];
 	struct at_be b;
 	struct io_event ev;
@@ -240,12 +243,13 @@ INTEG_TEST(aio_diff, kernel_request_limit_is_eagain_then_recovers, 60)
  * are accepted, the next is EAGAIN.  Closing the pipe's write end then
  * completes every one (res 0, end of file), and the buffers are free.
  * The buffers are never touched, so this costs address space, not memory.
+ * Without per-user shares, as above.
  */
 INTEG_TEST(aio_diff, buffer_limit_is_eagain_then_recovers, 60)
 {
 	const size_t each = EVFDFS_WIRE_MAX_DATA;
 	const int fit = (int)(BUF_MAX / each);
-	struct evt_mount *m = integ_mount(NULL);
+	struct evt_mount *m = integ_mount(no_share);
 	struct iocb *cbs, **ptrs;
 	struct io_event *evs;
 	struct at_be b;

@@ -9,8 +9,11 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "aio_lib.h"
@@ -122,6 +125,91 @@ Test(aio_setup, daemon_wide_limit_and_refund, .timeout = 60)
 	close(b);
 	close(c);
 	evt_unmount_or_fail(&m);
+}
+
+#define AIO_MAX_NR "/proc/sys/fs/aio-max-nr"
+
+static unsigned long long read_aio_max_nr(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen(AIO_MAX_NR, "re");
+
+	cr_assert(f, "%s: %s", AIO_MAX_NR, strerror(errno));
+	cr_assert(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	return strtoull(buf, NULL, 10);
+}
+
+/* The status file's "capacity=USED/MAX" limit. */
+static unsigned long long status_aio_max(const char *mnt)
+{
+	char path[PATH_MAX], buf[65536], *p;
+
+	at_slurp(evt_path(path, sizeof(path), mnt, "status"), buf, sizeof(buf));
+	p = strstr(buf, "aiod capacity=");
+	cr_assert(p, "no aiod line in:\n%s", buf);
+	p = strchr(p, '/');
+	cr_assert(p);
+	return strtoull(p + 1, NULL, 10);
+}
+
+/* Without -o aio_max, the daemon-wide capacity is aio-max-nr's value. */
+Test(aio_setup, default_aio_max_is_aio_max_nr, .timeout = 60)
+{
+	struct evt_mount m;
+
+	evt_mount_or_skip(&m, NULL);
+	cr_expect_eq(status_aio_max(m.dir), read_aio_max_nr());
+	evt_unmount_or_fail(&m);
+}
+
+/*
+ * ... read when the daemon starts: in a mount namespace of this test's
+ * own, a file bind-mounted over aio-max-nr gives it another value (the
+ * system's is left alone), and the daemon takes that one, refusing a
+ * SETUP beyond it; -o aio_max still overrides it.
+ */
+Test(aio_setup, default_aio_max_is_read_at_start, .timeout = 60)
+{
+	static const char *const over[] = { "-o", "aio_max=100", NULL };
+	char tmp[] = "/tmp/evfdfs-aio-max-nr-XXXXXX", val[32];
+	unsigned long long want;
+	struct evt_mount m;
+	int fd, a;
+
+	if (geteuid() != 0)
+		cr_skip_test("needs root for a mount namespace of its own");
+	if (unshare(CLONE_NEWNS) != 0)
+		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0, "%s",
+		     strerror(errno));
+	want = read_aio_max_nr() / 2 + 7; /* not the system's, not 65536 */
+	fd = mkstemp(tmp);
+	cr_assert(fd >= 0);
+	snprintf(val, sizeof(val), "%llu\n", want);
+	cr_assert_eq(write(fd, val, strlen(val)), (ssize_t)strlen(val));
+	close(fd);
+	if (mount(tmp, AIO_MAX_NR, NULL, MS_BIND, NULL) != 0) {
+		unlink(tmp);
+		cr_skip_test("bind mount over %s: %s", AIO_MAX_NR,
+			     strerror(errno));
+	}
+	cr_assert_eq(read_aio_max_nr(), want);
+
+	evt_mount_or_skip(&m, NULL);
+	cr_expect_eq(status_aio_max(m.dir), want);
+	a = open_aio(m.dir, 0);
+	cr_expect_eq(setup_on(a, (uint32_t)want + 1, 0), -EAGAIN,
+		     "beyond aio-max-nr (%llu)", want);
+	cr_expect_eq(setup_on(a, (uint32_t)want, 0), 16);
+	close(a);
+	evt_unmount_or_fail(&m);
+
+	evt_mount_or_skip(&m, over);
+	cr_expect_eq(status_aio_max(m.dir), 100, "-o aio_max overrides it");
+	evt_unmount_or_fail(&m);
+	umount2(AIO_MAX_NR, MNT_DETACH);
+	unlink(tmp);
 }
 
 /* Capacity: a submit that would leave more than nr_events completions in
