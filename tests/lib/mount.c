@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/vfs.h>
@@ -106,6 +107,11 @@ int evt_mount_start(struct evt_mount *m, const char *const *argv, char *why,
 	}
 	m->pid = fork();
 	if (m->pid == 0) {
+		/* A test that crashes never reaches evt_mount_stop(): its
+		 * daemon then gets SIGTERM, on which it unmounts and exits,
+		 * rather than outlive it with its mount. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) || getppid() == 1)
+			_exit(127);
 		dup2(logfd, 2);
 		dup2(logfd, 1);
 		execv(daemon, (char *const *)args);
