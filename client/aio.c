@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "libevfdfs_i.h"
+#include "ring_cpus_i.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
 
@@ -242,32 +243,6 @@ err_close:
 	return ret;
 }
 
-static unsigned int possible_cpus(void)
-{
-	unsigned int a, b, n = 0;
-	char buf[256], *p = buf;
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
-		n = (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
-		return n ? n : 1;
-	}
-	fclose(f);
-	while (*p) {
-		if (sscanf(p, "%u-%u", &a, &b) == 2)
-			n += b - a + 1;
-		else if (sscanf(p, "%u", &a) == 1)
-			n++;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
-	return n ? n : 1;
-}
-
 /*
  * The ring of io_setup(@nr_events), the kernel's size (A11, A13), in a
  * sealed memfd (so that the daemon's mapping cannot shrink under it), with
@@ -282,8 +257,8 @@ static int ring_make(struct evfdfs_io_ctx *ctx, unsigned int nr_events)
 
 	if (page <= 0)
 		page = 4096;
-	ret = evfdfs_wire_ring_size(nr_events, possible_cpus(), (uint32_t)page,
-				    &ctx->nr, &bytes);
+	ret = evfdfs_wire_ring_size(nr_events, evfdfs_possible_cpus(),
+				    (uint32_t)page, &ctx->nr, &bytes);
 	if (ret)
 		return ret;
 	if (bytes > SIZE_MAX / 2)

@@ -36,6 +36,7 @@
 #include <unistd.h>
 
 #include "aiod_i.h"
+#include "ring_cpus_i.h"
 #include "kaio.h"
 
 #define REAP_BATCH 64
@@ -419,32 +420,6 @@ int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid)
 
 /* ---- the daemon-wide part ------------------------------------------- */
 
-static unsigned int possible_cpus(void)
-{
-	unsigned int a, b, n = 0;
-	char buf[256], *p = buf;
-	FILE *f = fopen("/sys/devices/system/cpu/possible", "re");
-
-	if (!f || !fgets(buf, sizeof(buf), f)) {
-		if (f)
-			fclose(f);
-		n = (unsigned int)sysconf(_SC_NPROCESSORS_CONF);
-		return n ? n : 1;
-	}
-	fclose(f);
-	while (*p) {
-		if (sscanf(p, "%u-%u", &a, &b) == 2)
-			n += b - a + 1;
-		else if (sscanf(p, "%u", &a) == 1)
-			n++;
-		p = strchr(p, ',');
-		if (!p)
-			break;
-		p++;
-	}
-	return n ? n : 1;
-}
-
 int aiod_init(struct evfdfs *fs)
 {
 	struct aiod *ad = calloc(1, sizeof(*ad));
@@ -463,7 +438,7 @@ int aiod_init(struct evfdfs *fs)
 	list_init(&ad->ctxs);
 	list_init(&ad->dying);
 	list_init(&ad->users);
-	ad->ncpus = possible_cpus();
+	ad->ncpus = evfdfs_possible_cpus();
 	ad->no_pidfd = knob && *knob && strcmp(knob, "0");
 	knob = getenv("EVFDFS_AIOD_NO_DIRECT");
 	ad->no_direct = knob && *knob && strcmp(knob, "0");

@@ -327,40 +327,6 @@ INTEG_TEST(daemon, killed_daemon_ends_a_short_getevents_with_an_error, 90)
 	after_daemon(m, false);
 }
 
-/* The daemon's pid, found by the mount point in its command line. */
-static pid_t find_daemon(const char *dir)
-{
-	char path[300], cmd[PATH_MAX * 2];
-	struct dirent *e;
-	pid_t pid = 0;
-	DIR *d = opendir("/proc");
-
-	while (d && !pid && (e = readdir(d))) {
-		ssize_t n;
-		int fd;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, cmd, sizeof(cmd) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		cmd[n] = '\0';
-		/* argv[0] is the daemon; one of the others is @dir */
-		for (char *a = cmd + strlen(cmd) + 1; a < cmd + n;
-		     a += strlen(a) + 1)
-			if (strstr(cmd, "evfdfs") && strcmp(a, dir) == 0)
-				pid = atoi(e->d_name);
-	}
-	if (d)
-		closedir(d);
-	return pid;
-}
-
 /*
  * Mounted the way /etc/fstab and mount(8) do it: mount(8) runs
  * mount.fuse3, which starts the daemon with a source argument, the mount
@@ -392,7 +358,7 @@ INTEG_TEST(daemon, mounts_through_mount_fuse3, 60)
 	mounted = integ_is_mounted(dir);
 	cr_expect_eq(rc, 0, "%s: %s", cmd, out);
 	cr_expect(mounted, "%s did not mount: %s", cmd, out);
-	pid = mounted ? find_daemon(dir) : 0;
+	pid = mounted ? integ_find_daemon(dir) : 0;
 	cr_expect_gt(pid, 0, "no daemon with %s in its command line", dir);
 	if (mounted) {
 		fd = evt_create_counter(dir, "fstab", 5, false, 0);

@@ -8,6 +8,7 @@
  * get PR_SET_PDEATHSIG, for the one case .fini cannot cover: a test
  * killed by its timeout.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -408,4 +409,38 @@ int integ_read_u64(int fd, uint64_t *v)
 	if (n < 0)
 		return -errno;
 	return n == 8 ? 0 : -EIO;
+}
+
+/* The pid of an evfdfs process with @dir among its arguments, or 0. */
+pid_t integ_find_daemon(const char *dir)
+{
+	char path[300], cmd[PATH_MAX * 2];
+	struct dirent *e;
+	pid_t pid = 0;
+	DIR *d = opendir("/proc");
+
+	while (d && !pid && (e = readdir(d))) {
+		ssize_t n;
+		int fd;
+
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		cmd[n] = '\0';
+		/* argv[0] is the daemon; one of the others is @dir */
+		for (char *a = cmd + strlen(cmd) + 1; a < cmd + n;
+		     a += strlen(a) + 1)
+			if (strstr(cmd, "evfdfs") && strcmp(a, dir) == 0)
+				pid = atoi(e->d_name);
+	}
+	if (d)
+		closedir(d);
+	return pid;
 }

@@ -99,6 +99,9 @@ int integ_threads(pid_t pid);
  */
 bool integ_wait_wchan(pid_t pid, const char *what, int ms);
 
+/* The pid of an evfdfs process with @dir among its arguments, or 0. */
+pid_t integ_find_daemon(const char *dir);
+
 /* Is @dir listed as a mount point in /proc/self/mounts? */
 bool integ_is_mounted(const char *dir);
 

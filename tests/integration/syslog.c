@@ -27,39 +27,6 @@
 
 #include "integ.h"
 
-/* The pid of the evfdfs process with @dir as an argument, or 0. */
-static pid_t daemon_serving(const char *dir)
-{
-	char path[300], cmd[8192];
-	struct dirent *e;
-	pid_t pid = 0;
-	DIR *d = opendir("/proc");
-
-	while (d && !pid && (e = readdir(d))) {
-		ssize_t n;
-		int fd;
-
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", e->d_name);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		n = read(fd, cmd, sizeof(cmd) - 1);
-		close(fd);
-		if (n <= 0)
-			continue;
-		cmd[n] = '\0';
-		for (char *a = cmd + strlen(cmd) + 1; a < cmd + n;
-		     a += strlen(a) + 1)
-			if (strstr(cmd, "evfdfs") && strcmp(a, dir) == 0)
-				pid = atoi(e->d_name);
-	}
-	if (d)
-		closedir(d);
-	return pid;
-}
-
 /* Gone, or a zombie waiting for the subreaper (this test's parent). */
 static bool gone(pid_t pid)
 {
@@ -133,7 +100,7 @@ static int child(const char *daemon, const char *mnt, int out)
 	if (pid < 0 || waitpid(pid, &st, 0) != pid || !WIFEXITED(st) ||
 	    WEXITSTATUS(st) != 0)
 		return 3;
-	d = daemon_serving(mnt);
+	d = integ_find_daemon(mnt);
 	if (d <= 0)
 		return 4;
 	if (kill(d, SIGTERM))
