@@ -34,19 +34,6 @@
 /* A mount where one user may take everything (-o aio_user_share=100). */
 static const char *const no_share[] = { "-o", "aio_user_share=100", NULL };
 
-/* A field ("kernel_slots=", "buffered=") of the status file's aiod line. */
-static long long aiod_field(const char *mnt, const char *key)
-{
-	char path[PATH_MAX], buf[65536], *p;
-
-	at_slurp(evt_path(path, sizeof(path), mnt, "status"), buf, sizeof(buf));
-	p = strstr(buf, "aiod ");
-	cr_assert(p, "no aiod line in:\n%s", buf);
-	p = strstr(p, key);
-	cr_assert(p, "no %s in:\n%s", key, buf);
-	return strtoll(p + strlen(key), NULL, 10);
-}
-
 /* Submit @n iocbs in records of at most 64; the number accepted, or the
  * first batch's -errno when none was. */
 static int submit_many(struct at_be *b, struct iocb **cbs, int n)
@@ -193,7 +180,7 @@ INTEG_TEST(aio_diff, kernel_request_limit_is_eagain_then_recovers, 60)
 	struct io_event ev;
 	int p[2], c, i, got;
 
-	cr_assert_eq(aiod_field(m->dir, "kernel_slots="), KREQ_MAX);
+	cr_assert_eq(at_aiod_field(m->dir, "kernel_slots="), KREQ_MAX);
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
 	at_be_setup(&b, m->dir, 2 * KREQ_MAX);
 	for (i = 0; i <= KREQ_MAX; i++) {
@@ -203,7 +190,7 @@ INTEG_TEST(aio_diff, kernel_request_limit_is_eagain_then_recovers, 60)
 	}
 	cr_assert_eq(submit_many(&b, ptrs, KREQ_MAX + 1), KREQ_MAX,
 		     "the 769th kernel request was accepted");
-	cr_expect_eq(aiod_field(m->dir, "kernel_slots="), 0);
+	cr_expect_eq(at_aiod_field(m->dir, "kernel_slots="), 0);
 	cr_expect_eq(at_be_submit1(&b, &cbs[KREQ_MAX]), -EAGAIN);
 	c = evt_create_counter(m->dir, evt_unique(name, sizeof(name), "adk"), 1,
 			       false, O_NONBLOCK);
@@ -224,7 +211,7 @@ INTEG_TEST(aio_diff, kernel_request_limit_is_eagain_then_recovers, 60)
 			     (unsigned long long)evs[i].data);
 		cr_expect(evs[i].res & POLLIN);
 	}
-	cr_expect_eq(aiod_field(m->dir, "kernel_slots="), KREQ_MAX);
+	cr_expect_eq(at_aiod_field(m->dir, "kernel_slots="), KREQ_MAX);
 	cr_expect_eq(at_be_submit1(&b, &cbs[KREQ_MAX]), 1,
 		     "a slot is free again");
 	cr_assert_eq(at_be_getevents(&b, 1, 1, &ev, 10000), 1);
@@ -262,7 +249,7 @@ INTEG_TEST(aio_diff, buffer_limit_is_eagain_then_recovers, 60)
 	evs = calloc((size_t)fit + 1, sizeof(*evs));
 	buf = malloc(each);
 	cr_assert(cbs && ptrs && evs && buf);
-	cr_assert_eq(aiod_field(m->dir, "buffered="), 0);
+	cr_assert_eq(at_aiod_field(m->dir, "buffered="), 0);
 	cr_assert_eq(pipe2(p, O_CLOEXEC), 0);
 	at_be_setup(&b, m->dir, 2 * (unsigned int)fit);
 	for (i = 0; i <= fit; i++) {
@@ -273,7 +260,7 @@ INTEG_TEST(aio_diff, buffer_limit_is_eagain_then_recovers, 60)
 	cr_assert_eq(submit_many(&b, ptrs, fit + 1), fit,
 		     "not exactly %d reads of %zu bytes fit in 256 MiB", fit,
 		     each);
-	cr_expect_eq(aiod_field(m->dir, "buffered="), (long long)fit * each);
+	cr_expect_eq(at_aiod_field(m->dir, "buffered="), (long long)fit * each);
 	cr_expect_eq(at_be_submit1(&b, &cbs[fit]), -EAGAIN);
 	close(p[1]);
 	got = collect(&b, evs, fit);
@@ -282,7 +269,7 @@ INTEG_TEST(aio_diff, buffer_limit_is_eagain_then_recovers, 60)
 		cr_expect_eq(evs[i].res, 0, "read %llu: res %lld",
 			     (unsigned long long)evs[i].data,
 			     (long long)evs[i].res);
-	cr_expect_eq(aiod_field(m->dir, "buffered="), 0);
+	cr_expect_eq(at_aiod_field(m->dir, "buffered="), 0);
 	cr_expect_eq(at_be_submit1(&b, &cbs[fit]), 1, "room again");
 	cr_assert_eq(collect(&b, evs, 1), 1);
 	cr_expect_eq(evs[0].res, 0);

@@ -446,3 +446,16 @@ void at_slurp(const char *path, char *buf, size_t len)
 	buf[total] = '\0';
 	close(fd);
 }
+
+/* A field ("kernel_slots=", "buffered=") of the status file's aiod line. */
+long long at_aiod_field(const char *mnt, const char *key)
+{
+	char path[PATH_MAX], buf[65536], *p;
+
+	at_slurp(evt_path(path, sizeof(path), mnt, "status"), buf, sizeof(buf));
+	p = strstr(buf, "aiod ");
+	cr_assert(p, "no aiod line in:\n%s", buf);
+	p = strstr(p, key);
+	cr_assert(p, "no %s in:\n%s", key, buf);
+	return strtoll(p + strlen(key), NULL, 10);
+}

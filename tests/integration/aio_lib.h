@@ -121,5 +121,7 @@ uint64_t at_wait_count(int fd, uint64_t want);
 
 /* Text of @path (e.g. MNT/status) into @buf. */
 void at_slurp(const char *path, char *buf, size_t len);
+/* A field ("kernel_slots=", "buffered=") of the status file's aiod line. */
+long long at_aiod_field(const char *mnt, const char *key);
 
 #endif /* EVFDFS_AIO_LIB_H */

@@ -36,19 +36,6 @@ static uint64_t share_of(uint64_t total, uint64_t others)
 	return (total - others) * SHARE / 100;
 }
 
-/* A field ("kernel_slots=", "buffered=") of the status file's aiod line. */
-static long long aiod_field(const char *mnt, const char *key)
-{
-	char path[PATH_MAX], buf[65536], *p;
-
-	at_slurp(evt_path(path, sizeof(path), mnt, "status"), buf, sizeof(buf));
-	p = strstr(buf, "aiod ");
-	cr_assert(p, "no aiod line in:\n%s", buf);
-	p = strstr(p, key);
-	cr_assert(p, "no %s in:\n%s", key, buf);
-	return strtoll(p + strlen(key), NULL, 10);
-}
-
 /* A field of the status line of user @uid, or -1 without such a line. */
 static long long user_field(const char *mnt, unsigned int uid, const char *key)
 {
@@ -71,7 +58,7 @@ static bool wait_aiod_field(const char *mnt, const char *key, long long want)
 {
 	long long deadline = evt_now_ms() + INTEG_WAIT_MS;
 
-	while (aiod_field(mnt, key) != want) {
+	while (at_aiod_field(mnt, key) != want) {
 		if (evt_now_ms() > deadline)
 			return false;
 		usleep(5000);
@@ -255,7 +242,7 @@ INTEG_TEST(aio_limits, one_user_cannot_take_every_kernel_slot, 120)
 	uint64_t want;
 	int p[2], n, err;
 
-	cr_assert_eq(aiod_field(m->dir, "kernel_slots="), KSLOTS);
+	cr_assert_eq(at_aiod_field(m->dir, "kernel_slots="), KSLOTS);
 	hog_start(&h, m->dir, false, &rep);
 	want = share_of(KSLOTS, 0);
 	cr_expect_eq(rep.err, -EAGAIN, "uid %d: refused with %d", NOBODY,
@@ -278,7 +265,7 @@ INTEG_TEST(aio_limits, one_user_cannot_take_every_kernel_slot, 120)
 		     (int)want);
 	cr_expect_eq(err, -EAGAIN);
 	cr_expect_eq(user_field(m->dir, 0, "kernel_slots="), n);
-	cr_expect_gt(aiod_field(m->dir, "kernel_slots="), 0,
+	cr_expect_gt(at_aiod_field(m->dir, "kernel_slots="), 0,
 		     "nothing left for a third user");
 
 	hog_status(&h, &rep);
@@ -314,7 +301,7 @@ INTEG_TEST(aio_limits, one_user_cannot_take_every_buffer, 120)
 	void *buf;
 	int p[2], n, err;
 
-	cr_assert_eq(aiod_field(m->dir, "buffered="), 0);
+	cr_assert_eq(at_aiod_field(m->dir, "buffered="), 0);
 	hog_start(&h, m->dir, true, &rep);
 	held = (uint64_t)rep.accepted * EACH;
 	room = share_of(BUF_MAX, 0);
@@ -340,7 +327,7 @@ INTEG_TEST(aio_limits, one_user_cannot_take_every_buffer, 120)
 		  "root holds %d reads, its share is %llu bytes", n,
 		  (unsigned long long)room);
 	cr_expect_eq(err, -EAGAIN);
-	cr_expect_lt(aiod_field(m->dir, "buffered="),
+	cr_expect_lt(at_aiod_field(m->dir, "buffered="),
 		     (long long)(BUF_MAX - EACH),
 		     "no room for a third user's read");
 
@@ -464,7 +451,7 @@ INTEG_TEST(aio_limits, memory_goes_back_after_a_burst, 120)
 		err = at_be_submit1(&b, &cbs[n]); /* one FUSE write each */
 		cr_assert_eq(err, 1, "write %d of %d: %d", n, BURST, err);
 	}
-	cr_expect_eq(aiod_field(m->dir, "buffered="),
+	cr_expect_eq(at_aiod_field(m->dir, "buffered="),
 		     (long long)(BURST * EACH));
 	peak = rss_of(m->pid);
 	cr_assert_gt(peak, before + MIB(64),
