@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
@@ -174,6 +175,18 @@ static void close_textview(int fd)
 			   strerror(ret), fd);
 }
 
+/* Is @fd a file of tmpfs (shmem, memfd) or ramfs?  Magic numbers of
+ * linux/magic.h. */
+static bool on_memfs(int fd)
+{
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf))
+		return false;
+	return sf.f_type == 0x01021994 /* TMPFS_MAGIC */ ||
+	       sf.f_type == (__typeof__(sf.f_type))0x858458f6 /* RAMFS */;
+}
+
 /* Takes @fd (ours to close) and says what it is. */
 int afile_classify(struct aiod *ad, int fd, struct afile *f)
 {
@@ -183,6 +196,7 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f)
 	f->fd = -1;
 	f->cn = NULL;
 	f->shared = NULL;
+	f->memfs = false;
 	fl = fcntl(fd, F_GETFL);
 	if (fl < 0 || (fl & O_PATH) ||
 	    statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC,
@@ -211,6 +225,10 @@ int afile_classify(struct aiod *ad, int fd, struct afile *f)
 	case S_IFCHR:
 		f->kind = AF_CHR;
 		break;
+	case S_IFREG:
+		f->kind = AF_REG;
+		f->memfs = on_memfs(fd);
+		break;
 	default:
 		f->kind = AF_REG;
 		break;
@@ -230,6 +248,7 @@ static int proc_get(struct aiod *ad, pid_t pid, uint32_t fdnum, struct afile *f)
 
 	f->fd = -1;
 	f->cn = NULL;
+	f->memfs = false;
 	snprintf(path, sizeof(path), "/proc/%d/fdinfo/%u", (int)pid, fdnum);
 	if (aiod_proc_read(path, info, sizeof(info)) <= 0)
 		return -EBADF;

@@ -269,6 +269,8 @@ int64_t ring_deliver(struct areq *a, int64_t res)
 	if ((a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV) || res <= 0 ||
 	    !a->buf)
 		return res;
+	if (a->nowait_try && (uint64_t)res < a->buflen)
+		return false; /* a worker reads it again */
 	want = (uint64_t)res < a->buflen ? (size_t)res : a->buflen;
 	if (a->spread)
 		aiod_gather(a, (uint32_t)want);
@@ -336,6 +338,8 @@ static bool dbatch_add(struct dbatch *b, struct areq *a, int64_t res)
 	if (b->n && (b->pid != a->pid || b->n == BATCH_REQS ||
 		     b->nrem + a->nuiov > BATCH_SEGS))
 		dbatch_flush(b);
+	if (a->nowait_try && (uint64_t)res < a->buflen)
+		return false; /* a worker reads it again */
 	want = (uint64_t)res < a->buflen ? (size_t)res : a->buflen;
 	for (k = 0, l = want; k < a->nuiov && l; k++) {
 		s = a->uiov[k].iov_len < l ? a->uiov[k].iov_len : l;

@@ -334,6 +334,24 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 
 /* ---- requests for the kernel ---------------------------------------- */
 
+/*
+ * A read of a regular file that the daemon may try with RWF_NOWAIT first:
+ * one that fits its buffer (not a whole transfer, not O_DIRECT's spread
+ * segments), that io_submit will not refuse before its data (an
+ * EOPNOTSUPP must mean "no FMODE_NOWAIT", never a flag of the caller's,
+ * and a bad offset must fail the submit, not a worker's event), and whose
+ * flags are only those a read may take (HIPRI, DSYNC, SYNC: not
+ * RWF_NOWAIT itself).
+ */
+static bool nowait_first(const struct areq *a, enum afile_kind kind)
+{
+	return kind == AF_REG && !a->whole && !a->spread && a->buf &&
+	       a->buflen && !a->early_fail &&
+	       !(a->rwf & ~(uint32_t)(WIRE_RWF_HIPRI | WIRE_RWF_DSYNC |
+				      WIRE_RWF_SYNC)) &&
+	       (a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV);
+}
+
 /* Step 9's route, and the kernel's iocb for what goes to the kernel. */
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 {
@@ -383,6 +401,20 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		}
 		a->route = stream ? RT_LOOP : RT_WORKER;
 		a->early_fail = slow_fails_early(s);
+		if (!stream && a->file.memfs && !a->whole) {
+			/* tmpfs and ramfs have no FMODE_NOWAIT, and need
+			 * none: their pages are the file, a transfer of
+			 * one buffer copies memory and is done. */
+			a->route = RT_LOOP;
+		} else if (!stream && nowait_first(a, kind)) {
+			/* Page-cache hits complete inside io_submit on the
+			 * loop, without two hand-offs to a worker and back;
+			 * what would wait goes to a worker after all
+			 * (areq_kernel_done()). */
+			k->aio_rw_flags |= WIRE_RWF_NOWAIT;
+			a->nowait_try = true;
+			a->route = RT_LOOP;
+		}
 	} else {
 		/* FSYNC, FDSYNC, POLL: the kernel checks the caller's fields
 		 * as they are (A35, A40); nothing is dereferenced. */
@@ -410,6 +442,34 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 }
 
 /*
+ * The kernel refused @a's submission on the loop with @ret (or took it:
+ * 0).  An RWF_NOWAIT the daemon added is not the caller's, so a file
+ * without FMODE_NOWAIT goes another way.  Returns 0 when it did, or @ret.
+ */
+static int loop_refused(struct areq *a, int ret)
+{
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	if (a->nowait_try) { /* a regular file: a worker reads it */
+		nowait_to_worker(a);
+		return 0;
+	}
+	if (!a->nowait_added)
+		return ret;
+	/* No FMODE_NOWAIT (a tty, a FIFO opened by name, on 6.18): the
+	 * caller did not ask for RWF_NOWAIT, so wait for readiness without
+	 * it (aio_wait.c). */
+	a->nowait_added = false;
+	a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
+	if (a->early_fail) {
+		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+		return ret < 0 ? ret : 0;
+	}
+	a->slow = true;
+	return slow_start(a);
+}
+
+/*
  * Start a request routed to the daemon or the loop.  Returns 0 once it is
  * submitted (it may have completed already), or the kernel's errno.
  */
@@ -428,20 +488,7 @@ int areq_start(struct areq *a)
 		if (a->slow)
 			return slow_start(a);
 		ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
-		if (ret == -EOPNOTSUPP && a->nowait_added) {
-			/* No FMODE_NOWAIT (a tty, a FIFO opened by name, on
-			 * 6.18): the caller did not ask for RWF_NOWAIT, so
-			 * wait for readiness without it (aio_wait.c). */
-			a->nowait_added = false;
-			a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
-			if (a->early_fail) {
-				ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
-				return ret < 0 ? ret : 0;
-			}
-			a->slow = true;
-			return slow_start(a);
-		}
-		return ret < 0 ? ret : 0;
+		return loop_refused(a, ret < 0 ? ret : 0);
 	case RT_WORKER:
 		break;
 	}
@@ -570,9 +617,58 @@ void job_dispatch(struct sjob *job)
 	pool_push(&job->ctx->ad->pool, job);
 }
 
+/* Can @a join the loop's batch (loop_flush())? */
+static bool loop_batchable(const struct areq *a)
+{
+	return a->route == RT_LOOP && !a->slow;
+}
+
+/*
+ * Submit the loop's batch @lb[0, @n), requests prepared in a row for the
+ * loop, with as few io_submit calls as the kernel allows, then reap once
+ * what it completed inside them (A42, A54): their reads' data goes back
+ * in one call per submitter (ring_deliver_batch()), not one per request.
+ * Like io_submit, it stops at the first request refused: that one and
+ * those after it are undone, and its errno is returned.
+ */
+static int loop_flush(struct sjob *job, struct areq **lb, unsigned int n)
+{
+	struct aiod *ad = job->ctx->ad;
+	void *cbs[AIOD_RUN_MAX];
+	unsigned int i = 0, k;
+	int ret = 0;
+
+	for (k = 0; k < n; k++)
+		cbs[k] = &lb[k]->kiocb;
+	while (i < n) {
+		ret = kaio_submit_many(ad->kctx, (int)(n - i), cbs + i);
+		if (ret > 0) {
+			for (k = i; k < i + (unsigned int)ret; k++)
+				areq_trace_submit(lb[k], 0);
+			i += (unsigned int)ret;
+			ret = 0;
+			continue;
+		}
+		ret = loop_refused(lb[i], ret ? ret : -EAGAIN);
+		areq_trace_submit(lb[i], ret);
+		if (ret)
+			break;
+		i++;
+	}
+	for (k = i; k < n; k++)
+		areq_unprepare(lb[k]);
+	if (i) {
+		job->accepted = lb[i - 1]->rec_end;
+		aiod_kernel_events(ad);
+	}
+	return ret;
+}
+
 void job_step(struct sjob *job)
 {
+	struct areq *lb[AIOD_RUN_MAX]; /* the loop's batch */
 	struct evfdfs_wire_hdr hdr;
+	unsigned int nlb = 0;
 	struct wire_sub s;
 	struct areq *a;
 	int ret = 0;
@@ -591,6 +687,18 @@ void job_step(struct sjob *job)
 			ret = wire_decode_submit(rec, hdr.len, &s);
 		if (!ret)
 			ret = prepare(job, &s, &a);
+		if (ret && nlb) {
+			/* What came before this record is submitted first;
+			 * if the kernel refuses some of it, that is the
+			 * write's answer. */
+			int flushed = loop_flush(job, lb, nlb);
+
+			nlb = 0;
+			if (flushed) {
+				ret = flushed;
+				break;
+			}
+		}
 		if (ret) {
 			if (!job->nrun) {
 				char key[AREQ_KEY_MAX];
@@ -606,6 +714,27 @@ void job_step(struct sjob *job)
 			break;
 		}
 		a->rec_end = job->off + hdr.len;
+		if (loop_batchable(a) && !job->nrun) {
+			if (nlb == AIOD_RUN_MAX) {
+				ret = loop_flush(job, lb, nlb);
+				nlb = 0;
+				if (ret) {
+					areq_unprepare(a);
+					break;
+				}
+			}
+			lb[nlb++] = a;
+			job->off = a->rec_end;
+			continue;
+		}
+		if (nlb) {
+			ret = loop_flush(job, lb, nlb);
+			nlb = 0;
+			if (ret) {
+				areq_unprepare(a);
+				break;
+			}
+		}
 		if (a->route == RT_WORKER && job->nrun < AIOD_RUN_MAX) {
 			job->run[job->nrun++] = a;
 			job->off = a->rec_end;
@@ -620,6 +749,8 @@ void job_step(struct sjob *job)
 		if (ret)
 			break;
 	}
+	if (nlb)
+		ret = loop_flush(job, lb, nlb);
 	if (job->nrun) {
 		job_dispatch(job);
 		return;

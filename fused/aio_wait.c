@@ -357,6 +357,19 @@ static bool stream_retry(struct areq *a, int64_t res)
 	return true;
 }
 
+/*
+ * A regular file's read tried with RWF_NOWAIT (areq_route()) would have
+ * waited: a worker does it as the caller asked it.  It goes the slow way
+ * from here (slow_kernel_done() ends it, slow_cancel() interrupts it).
+ */
+void nowait_to_worker(struct areq *a)
+{
+	a->nowait_try = false;
+	a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
+	a->slow = true;
+	slow_to_worker(a);
+}
+
 /* An event of the daemon's kernel context for request @a. */
 void areq_kernel_done(struct areq *a, int64_t res)
 {
@@ -369,6 +382,15 @@ void areq_kernel_done(struct areq *a, int64_t res)
 	    (a->op == IOCB_CMD_PWRITE || a->op == IOCB_CMD_PWRITEV) &&
 	    !(a->rwf & WIRE_RWF_NOSIGNAL))
 		areq_signal(a, SIGPIPE);
+	if (a->nowait_try) {
+		/* Short of the whole buffer: the rest was not cached, or this
+		 * is the end of the file; a worker's read tells which. */
+		if (res == -EAGAIN || (res >= 0 && (uint64_t)res < a->buflen)) {
+			nowait_to_worker(a);
+			return;
+		}
+		a->nowait_try = false;
+	}
 	if (a->slow) {
 		slow_kernel_done(a, res);
 		return;

@@ -88,6 +88,8 @@ struct afile {
 	int fd;	   /* our duplicate of the file description, or -1 */
 	int flags; /* its F_GETFL */
 	enum afile_kind kind;
+	bool memfs;	    /* AF_REG on tmpfs or ramfs: its pages are its
+			     * storage, a transfer never waits for a disk */
 	struct cnode *cn;   /* AF_COUNTER, AF_TEXTVIEW: a reference */
 	struct afd *shared; /* when fd is shared: holds it, a reference */
 };
@@ -177,6 +179,8 @@ struct areq {
 	struct iocb kpoll; /* the readiness POLL of a stream retry */
 	enum kphase kphase;
 	bool nowait_added; /* RWF_NOWAIT added by the daemon (stream) */
+	bool nowait_try;   /* a regular file's read tried on the loop with
+			    * RWF_NOWAIT; a worker does it if it would wait */
 	bool cancelling;   /* io_cancel sent, or its context closed */
 	bool holds_slot;   /* one of ad->kslots */
 	bool completed;	   /* its event is out; the job frees it */
@@ -532,6 +536,7 @@ int wait_init(struct aiod *ad);
 void wait_fini(struct aiod *ad);
 bool slow_fails_early(const struct wire_sub *s);
 bool slow_route(const struct areq *a, const struct wire_sub *s);
+void nowait_to_worker(struct areq *a);
 int slow_start(struct areq *a);
 void slow_kernel_done(struct areq *a, int64_t res);
 void slow_worker_done(struct areq *a);

@@ -264,3 +264,52 @@ ACONFORM(batch_files_and_pipe_interleaved)
 	close(p[1]);
 	close(f);
 }
+
+/*
+ * Reads of a file whose pages are not in memory: the daemon tries a read
+ * of a regular file with RWF_NOWAIT on its loop first, and a read that
+ * would wait (-EAGAIN), or comes back short of its buffer, is done again
+ * by a worker as the caller asked it.  So: 16 reads of an ext4 file just
+ * dropped from the page cache, a read across its end (short), one at its
+ * end (0), and a read of a /proc file, which has no FMODE_NOWAIT (the
+ * try is refused in io_submit).  Each result and its data as the
+ * kernel's.
+ */
+ACONFORM(reads_that_would_wait)
+{
+	enum { N = 16, BLK = 4096, FLEN = N * BLK + 1000 };
+	static char bufs[N + 2][BLK], pv[2][BLK];
+	void *ctx = aio_ctx(b, 64);
+	int f = aio_tmpfile("/var/tmp", FLEN, O_RDWR);
+	int pf = open("/proc/version", O_RDONLY | O_CLOEXEC);
+	struct iocb cb[N + 3], *list[N + 3];
+	char label[32];
+	ssize_t plen;
+	int i;
+
+	cr_assert(pf >= 0);
+	memset(bufs, 0, sizeof(bufs));
+	cr_assert(fdatasync(f) == 0);
+	cr_assert(posix_fadvise(f, 0, 0, POSIX_FADV_DONTNEED) == 0);
+	for (i = 0; i < N + 2; i++) {
+		io_prep_pread(&cb[i], f, bufs[i], BLK, (long long)i * BLK);
+		list[i] = &cb[i];
+	}
+	io_prep_pread(&cb[N + 2], pf, pv[0], BLK, 0);
+	list[N + 2] = &cb[N + 2];
+	aio_rec(t, "submit 19", b->submit(ctx, N + 3, list));
+	aio_collect(b, t, ctx, N + 3, list, N + 3, true);
+	for (i = 0; i < N; i++) {
+		snprintf(label, sizeof(label), "read %d", i);
+		aio_rec_data(t, label, bufs[i], BLK, (size_t)i * BLK);
+	}
+	aio_rec_data(t, "across the end", bufs[N], 1000, (size_t)N * BLK);
+	plen = pread(pf, pv[1], BLK, 0);
+	evt_rec(t, "/proc/version: %s",
+		plen > 0 && memcmp(pv[0], pv[1], (size_t)plen) == 0
+			? "same"
+			: "differs");
+	aio_rec(t, "destroy", b->destroy(ctx));
+	close(pf);
+	close(f);
+}
