@@ -372,9 +372,9 @@ err_free_iov:
 static int submit_body(struct evfdfs_io_ctx *ctx, long nr, struct iocb **iocbpp,
 		       long *pdone)
 {
-	uint64_t ptrs[CHUNK];
+	uint64_t ptrs[CHUNK], kaddr[CHUNK];
 	struct iocb cbs[CHUNK];
-	struct iovec rio[CHUNK], lio;
+	struct iovec rio[CHUNK];
 	struct batch b = { 0 };
 	long i = 0, done = 0;
 	unsigned int k, n, nptr, ncb, nkey;
@@ -399,16 +399,9 @@ static int submit_body(struct evfdfs_io_ctx *ctx, long nr, struct iocb **iocbpp,
 		/* aio_key writable?  Write back what was read (step 7). */
 		for (k = 0; k < ncb; k++) {
 			keys[k] = cbs[k].aio_key;
-			rio[k].iov_base = (char *)(uintptr_t)ptrs[k] +
-					  offsetof(struct iocb, aio_key);
-			rio[k].iov_len = sizeof(keys[k]);
+			kaddr[k] = ptrs[k] + offsetof(struct iocb, aio_key);
 		}
-		lio.iov_base = keys;
-		lio.iov_len = ncb * sizeof(keys[0]);
-		nkey = ncb ? (unsigned int)(umem_scatter(rio, ncb, keys,
-							 lio.iov_len) /
-					    sizeof(keys[0]))
-			   : 0;
+		nkey = umem_words_writable(kaddr, keys, ncb);
 		for (k = 0; k < ncb && !ret; k++, i++) {
 			uint32_t flags = 0;
 

@@ -58,6 +58,10 @@ ssize_t umem_scatter_vec(const struct iovec *local, unsigned int nl,
 			 const struct iovec *remote, unsigned int nr);
 /* Write 0 into the 4-byte words at @addrs; how many were written. */
 unsigned int umem_zero_words(const uint64_t *addrs, unsigned int n);
+/* How many of the 4-byte words at @addrs, from the first, can be written?
+ * (Writes back @vals, what is there, one word per page.) */
+unsigned int umem_words_writable(const uint64_t *addrs, const uint32_t *vals,
+				 unsigned int n);
 /* Can the 4 bytes at @addr be written?  (Writes back what is there.) */
 bool umem_word_writable(uint64_t addr, uint32_t current);
 /* The highest end of a user range the kernel's access_ok() allows (A30.5);

@@ -313,3 +313,58 @@ ACONFORM(reads_that_would_wait)
 	close(pf);
 	close(f);
 }
+
+/*
+ * The library reads a batch's iocbs as the span that covers them and
+ * checks aio_key once per page (client/umem.c): what the kernel sees
+ * iocb by iocb must not change.  Eight iocbs on three pages: four in a
+ * writable page, an unmapped page, then four in a page that is made
+ * read-only (step 7 fails on the fifth: 4 accepted, then EFAULT); with
+ * every page writable, all 8 across the hole; and with the fifth pointer
+ * aimed at the hole (4 accepted, then EFAULT at step 1).
+ */
+ACONFORM(batch_iocbs_across_pages)
+{
+	enum { N = 8 };
+	static char bufs[N][64];
+	void *ctx = aio_ctx(b, 32);
+	int f = aio_tmpfile("/dev/shm", 4096, O_RDONLY);
+	struct iocb *cb[N], *list[N];
+	char *pages;
+	int i;
+
+	pages = mmap(NULL, 3 * 4096, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	cr_assert(pages != MAP_FAILED);
+	cr_assert(munmap(pages + 4096, 4096) == 0);
+	for (i = 0; i < N; i++) {
+		cb[i] = (struct iocb *)(pages + (i < 4 ? 0 : 2 * 4096) +
+					(size_t)(i % 4) * 2 * sizeof(**cb));
+		list[i] = cb[i];
+	}
+	for (i = 0; i < N; i++)
+		io_prep_pread(cb[i], f, bufs[i], sizeof(bufs[i]),
+			      (long long)i * 64);
+	cr_assert(mprotect(pages + 2 * 4096, 4096, PROT_READ) == 0);
+	aio_rec(t, "submit, 4 in a read-only page", b->submit(ctx, N, list));
+	aio_collect(b, t, ctx, 4, list, N, true);
+	aio_rec(t, "submit from 4", b->submit(ctx, N - 4, list + 4));
+
+	cr_assert(mprotect(pages + 2 * 4096, 4096, PROT_READ | PROT_WRITE) ==
+		  0);
+	memset(bufs, 0, sizeof(bufs));
+	aio_rec(t, "submit across a hole", b->submit(ctx, N, list));
+	aio_collect(b, t, ctx, N, list, N, true);
+	for (i = 0; i < N; i++)
+		aio_rec_data(t, "read", bufs[i], sizeof(bufs[i]),
+			     (size_t)i * 64);
+
+	list[4] = (struct iocb *)(pages + 4096 + 128);
+	aio_rec(t, "submit, 5th in the hole", b->submit(ctx, N, list));
+	aio_collect(b, t, ctx, 4, list, N, true);
+
+	aio_rec(t, "destroy", b->destroy(ctx));
+	munmap(pages, 4096);
+	munmap(pages + 2 * 4096, 4096);
+	close(f);
+}
