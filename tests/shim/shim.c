@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "../lib/evtest.h"
@@ -390,4 +391,54 @@ Test(shim, reused_numbers_are_not_counters, .timeout = SHIM_TIMEOUT)
 	const char *const args[] = { "fd-reuse", NULL };
 
 	same_as_native("shim-probe", args, 1, 0);
+}
+
+/* Whole transfers through the shim's contexts: a 10 MB PWRITE with RESFD
+ * (tmpfs and /var/tmp), eight 1 MiB PWRITEs and PREADs in one submit
+ * each, PWRITEV and PREADV over 2.5 MiB, buffers partly PROT_NONE,
+ * unmapped or read-only (Linux moves the part it can), and a PROT_WRITE
+ * buffer (x86 Linux reads it). */
+Test(shim, whole_transfers_see_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "xfer", NULL };
+
+	same_as_native("shim-conform", args, 1, 1);
+}
+
+/* 256 MiB written to tmpfs and read back, one request each way: about a
+ * second natively and under the shim on a 2-CPU machine. */
+Test(shim, quarter_gib_transfer_sees_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "big", NULL };
+	struct sysinfo si;
+
+	/* The program skips below 768 MiB free; a margin keeps both runs on
+	 * the same side of that. */
+	cr_assert_eq(sysinfo(&si), 0);
+	if ((unsigned long long)si.freeram * si.mem_unit < (1ull << 30))
+		cr_skip_test("less than 1 GiB free for a 256 MiB transfer");
+	same_as_native("shim-conform", args, 0, 1);
+}
+
+/* The submitter's RLIMIT_FSIZE (short across it, -EFBIG at and past it
+ * with SIGXFSZ delivered to the submitter, 0 bytes at it 0) on /var/tmp
+ * and tmpfs, and SIGPIPE from a pipe without reader (none with
+ * RWF_NOSIGNAL). */
+Test(shim, submitters_limits_and_signals_see_no_difference,
+     .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "limits", NULL };
+
+	same_as_native("shim-conform", args, 0, 1);
+}
+
+/* The ring for ten values of nr_events, libaio's {0,0} peek of a fresh
+ * ring, 1600 submissions on io_setup(1) reaped in user space, a CLONE_VM
+ * and a vfork child using the parent's context (A15), and io_setup(100)
+ * filled to EAGAIN (A80, A81). */
+Test(shim, more_ring_cases_see_no_difference, .timeout = SHIM_TIMEOUT)
+{
+	const char *const args[] = { "ringx", NULL };
+
+	same_as_native("shim-conform", args, 1, 12);
 }
