@@ -3,7 +3,8 @@
  * The documentation runs as written: every shell example of README.md and
  * the man pages (tests/integration/shell_examples.sh, which states the
  * convention, runs each on a fresh mount and checks its output), and the
- * guided demo (examples/demo.sh) unattended, with the trace it leaves.
+ * guided demo (examples/demo.sh) unattended, with the trace it leaves; and
+ * every test docs/conformance.md cites exists.
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -76,6 +77,24 @@ INTEG_TEST(docs, shell_examples_run_as_written, 900)
 	 * evfdfs(8)'s examples: fewer would mean the extractor lost some. */
 	cr_assert_geq(ran, 9, "%s", out);
 	cr_assert_leq(notrun, MAX_NOT_RUN, "%s", out);
+}
+
+/*
+ * docs/conformance.md maps every spec item and difference to the tests
+ * that check it: each test it cites must exist in the built programs
+ * (tests/integration/cited_tests.sh lists them and compares).
+ */
+INTEG_TEST(docs, conformance_page_cites_only_tests_that_exist, 120)
+{
+	static char out[1 << 14];
+	char cmd[4096];
+	int st;
+
+	cr_assert(access("tests/integration/cited_tests.sh", X_OK) == 0);
+	snprintf(cmd, sizeof(cmd), "tests/integration/cited_tests.sh %s",
+		 build_dir());
+	st = run(cmd, 100, out, sizeof(out));
+	cr_assert_eq(st, 0, "exit %d:\n%s", st, out);
 }
 
 /* Does the trace @t have a line with event @ev on object @obj? */
