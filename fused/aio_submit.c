@@ -346,7 +346,7 @@ static int route_self(struct areq *a, const struct wire_sub *s)
 static bool nowait_first(const struct areq *a, enum afile_kind kind)
 {
 	return kind == AF_REG && !a->whole && !a->spread && a->buf &&
-	       a->buflen && !a->early_fail &&
+	       a->buflen && a->buflen <= AIOD_LOOP_MAX && !a->early_fail &&
 	       !(a->rwf & ~(uint32_t)(WIRE_RWF_HIPRI | WIRE_RWF_DSYNC |
 				      WIRE_RWF_SYNC)) &&
 	       (a->op == IOCB_CMD_PREAD || a->op == IOCB_CMD_PREADV);
@@ -401,11 +401,13 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 		}
 		a->route = stream ? RT_LOOP : RT_WORKER;
 		a->early_fail = slow_fails_early(s);
-		if (!stream && a->file.memfs && !a->whole) {
+		if (!stream && a->file.memfs && !a->whole &&
+		    a->buflen <= AIOD_LOOP_MAX) {
 			/* tmpfs and ramfs have no FMODE_NOWAIT, and need
 			 * none: their pages are the file, a transfer of
-			 * one buffer copies memory and is done. */
+			 * one small buffer copies memory and is done. */
 			a->route = RT_LOOP;
+			a->loop_copy = true;
 		} else if (!stream && nowait_first(a, kind)) {
 			/* Page-cache hits complete inside io_submit on the
 			 * loop, without two hand-offs to a worker and back;
@@ -413,6 +415,7 @@ int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s)
 			 * (areq_kernel_done()). */
 			k->aio_rw_flags |= WIRE_RWF_NOWAIT;
 			a->nowait_try = true;
+			a->loop_copy = true;
 			a->route = RT_LOOP;
 		}
 	} else {
@@ -617,6 +620,22 @@ void job_dispatch(struct sjob *job)
 	pool_push(&job->ctx->ad->pool, job);
 }
 
+/*
+ * A regular file's transfer the loop would copy itself counts against the
+ * write's share of the loop (AIOD_LOOP_JOB_MAX): past it, @a goes to a
+ * worker, as it would have without the loop.
+ */
+static void loop_share(struct sjob *job, struct areq *a)
+{
+	if (a->route != RT_LOOP || !a->loop_copy ||
+	    job->loop_bytes + a->buflen <= AIOD_LOOP_JOB_MAX)
+		return;
+	a->loop_copy = false;
+	a->nowait_try = false;
+	a->kiocb.aio_rw_flags &= ~(uint32_t)WIRE_RWF_NOWAIT;
+	a->route = RT_WORKER;
+}
+
 /* Can @a join the loop's batch (loop_flush())? */
 static bool loop_batchable(const struct areq *a)
 {
@@ -714,7 +733,8 @@ void job_step(struct sjob *job)
 			break;
 		}
 		a->rec_end = job->off + hdr.len;
-		if (loop_batchable(a) && !job->nrun) {
+		loop_share(job, a);
+		if (!job->nrun && loop_batchable(a)) {
 			if (nlb == AIOD_RUN_MAX) {
 				ret = loop_flush(job, lb, nlb);
 				nlb = 0;
@@ -723,6 +743,8 @@ void job_step(struct sjob *job)
 					break;
 				}
 			}
+			if (a->loop_copy)
+				job->loop_bytes += a->buflen;
 			lb[nlb++] = a;
 			job->off = a->rec_end;
 			continue;

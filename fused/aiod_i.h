@@ -51,6 +51,16 @@
 #define AIOD_TRIM_LOW (2u << 20)
 /* Requests handed to a worker in one go. */
 #define AIOD_RUN_MAX 64u
+/*
+ * The longest regular-file transfer the loop does itself (a tmpfs file's,
+ * or a read of cached pages): a copy of memory, bounded so that a batch
+ * of them (AIOD_RUN_MAX) holds the loop for milliseconds at most; longer
+ * ones go to a worker.  The library's own bound for data inline (its
+ * DIRECT_MIN) is the same.
+ */
+#define AIOD_LOOP_MAX (64u << 10)
+/* ... and of all of one write's: past it, a worker does the rest. */
+#define AIOD_LOOP_JOB_MAX (1u << 20)
 /* Largest reply of events packed in the daemon's kept buffer. */
 #define AIOD_RBUF_KEEP (256u << 10)
 /* Capacity of an aio.txt context that does not start with `setup N`. */
@@ -179,6 +189,8 @@ struct areq {
 	struct iocb kpoll; /* the readiness POLL of a stream retry */
 	enum kphase kphase;
 	bool nowait_added; /* RWF_NOWAIT added by the daemon (stream) */
+	bool loop_copy;	   /* a regular file's transfer the loop does: a
+			    * copy of memory (AIOD_LOOP_MAX) */
 	bool nowait_try;   /* a regular file's read tried on the loop with
 			    * RWF_NOWAIT; a worker does it if it would wait */
 	bool cancelling;   /* io_cancel sent, or its context closed */
@@ -338,7 +350,8 @@ struct sjob {
 	char *own;
 	size_t base; /* the write's offset of buf[0] */
 	size_t len, off;
-	size_t accepted; /* bytes of the records accepted so far */
+	size_t accepted;   /* bytes of the records accepted so far */
+	size_t loop_bytes; /* regular-file bytes the loop copied for it */
 	/*
 	 * The submitter's descriptors already looked up, so that a batch
 	 * naming one descriptor many times resolves it once.  Valid only

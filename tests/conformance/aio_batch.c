@@ -368,3 +368,43 @@ ACONFORM(batch_iocbs_across_pages)
 	munmap(pages + 2 * 4096, 4096);
 	close(f);
 }
+
+/*
+ * 48 reads of 64 KiB of a tmpfs file and as many of an ext4 file in one
+ * submit each: the daemon's loop copies at most 1 MiB of one write's
+ * regular-file data itself (fused/aiod_i.h, AIOD_LOOP_JOB_MAX) and hands
+ * the rest to a worker; every read still gets its data, in order.
+ */
+ACONFORM(batch_larger_than_the_loops_share)
+{
+	enum { N = 48, BLK = 64 << 10 };
+	static char bufs[N][BLK];
+	static const char *const dirs[] = { "/dev/shm", "/var/tmp" };
+	void *ctx = aio_ctx(b, 2 * N);
+	struct iocb cb[N], *list[N];
+	int i, d, f, ok;
+
+	for (d = 0; d < 2; d++) {
+		f = aio_tmpfile(dirs[d], (size_t)N * BLK, O_RDONLY);
+		memset(bufs, 0, sizeof(bufs));
+		for (i = 0; i < N; i++) {
+			io_prep_pread(&cb[i], f, bufs[i], BLK,
+				      (long long)i * BLK);
+			list[i] = &cb[i];
+		}
+		aio_rec(t, dirs[d], b->submit(ctx, N, list));
+		aio_collect(b, t, ctx, N, list, N, true);
+		for (i = 0, ok = 0; i < N; i++) {
+			size_t k;
+
+			for (k = 0; k < BLK; k++)
+				if (bufs[i][k] !=
+				    aio_pattern((size_t)i * BLK + k))
+					break;
+			ok += k == BLK;
+		}
+		evt_rec(t, "%s: reads with the right data: %d", dirs[d], ok);
+		close(f);
+	}
+	aio_rec(t, "destroy", b->destroy(ctx));
+}
