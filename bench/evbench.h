@@ -36,11 +36,18 @@ struct row {
 	char note[96];
 };
 
-/* One line of the table per backend, under one heading. */
+/*
+ * One line of the table per backend, under one heading.  An AIO group with
+ * a floor (section 5) uses barefuse's row for the FUSE traffic its design
+ * needs at the least; the table adds a "floor" line, per round the
+ * kernel's p50 plus that row's, and gives evfdfs's p50 against it.
+ */
 struct group {
 	const char *what;
 	int section; /* the table is in section order */
 	enum merit merit;
+	bool floor;	 /* barefuse's row is the floor's FUSE part */
+	long long bytes; /* per operation, for MiB/s in the notes; 0: none */
 	struct row rows[NBK];
 	bool used[NBK];
 };
@@ -56,7 +63,8 @@ struct ctx {
 	const char *aio_dir;  /* section 5's file: tmpfs */
 	/* sizes, per round */
 	long pp_iters, nb_iters, poll_iters, load_iters, aio_iters;
-	long long load_bytes;
+	long aio_write_iters; /* section 5's big PWRITE */
+	long long load_bytes, aio_write_bytes;
 	unsigned int wait_n[2];
 	int wait_runs;
 	int section;			   /* the section running (1-7) */
