@@ -5,9 +5,11 @@
  * each line is about something with an owner and permission bits (a
  * counter, or an AIO context, private to the user who opened it), and a
  * reader sees it only if the kernel would let that reader read such a
- * file.  This file has no libfuse in it; ops.c fills a struct cred from a
- * request.
+ * file.  Its one libfuse call is cred_from_req(), which fills a struct
+ * cred from a request (for status and trace opens, and for the opener of
+ * an AIO context).
  */
+#include <errno.h>
 #include <stdlib.h>
 
 #include "evfdfs_i.h"
@@ -46,4 +48,27 @@ void cred_free(struct cred *c)
 	free(c->groups);
 	c->groups = NULL;
 	c->ngroups = 0;
+}
+
+/*
+ * Who sent @req, with its supplementary groups (read by libfuse from
+ * /proc/PID/task/TID/status).  If they cannot be read (the caller is
+ * gone, or /proc is not there) the groups are left empty: a narrower view,
+ * never a wider one.
+ */
+int cred_from_req(fuse_req_t req, struct cred *c)
+{
+	const struct fuse_ctx *ctx = fuse_req_ctx(req);
+	int n, got;
+
+	*c = (struct cred){ .uid = ctx->uid, .gid = ctx->gid };
+	n = fuse_req_getgroups(req, 0, NULL);
+	if (n <= 0)
+		return 0;
+	c->groups = calloc((size_t)n, sizeof(*c->groups));
+	if (!c->groups)
+		return -ENOMEM;
+	got = fuse_req_getgroups(req, n, c->groups);
+	c->ngroups = got < 0 ? 0 : got < n ? got : n;
+	return 0;
 }

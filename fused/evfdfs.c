@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +16,6 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <syslog.h>
 #include <unistd.h>
 
 #include "aiod.h"
@@ -26,73 +24,6 @@
 /* Requests served per wake-up of the FUSE fd before the other sources get
  * their turn. */
 #define FUSE_BATCH 64
-
-/*
- * Logging: libfuse's messages and the daemon's own go through log_func()
- * (fuse_set_log_func): to stderr in the foreground, to syslog once the
- * daemon went to the background, where stderr is /dev/null.  Set before
- * the AIO workers start, never changed after.
- */
-static bool log_to_syslog;
-
-static void log_func(enum fuse_log_level level, const char *fmt, va_list ap)
-{
-	char line[1024];
-	size_t n;
-
-	if (!log_to_syslog) {
-		vfprintf(stderr, fmt, ap);
-		return;
-	}
-	vsnprintf(line, sizeof(line), fmt, ap);
-	n = strlen(line);
-	while (n && line[n - 1] == '\n')
-		line[--n] = '\0';
-	/* fuse_log_level's values are syslog's priorities. */
-	syslog(LOG_DAEMON | (int)level, "%s", line);
-}
-
-static enum fuse_log_level level_of(const char *level)
-{
-	if (!strcmp(level, "error"))
-		return FUSE_LOG_ERR;
-	if (!strcmp(level, "warning"))
-		return FUSE_LOG_WARNING;
-	if (!strcmp(level, "notice"))
-		return FUSE_LOG_NOTICE;
-	if (!strcmp(level, "debug"))
-		return FUSE_LOG_DEBUG;
-	return FUSE_LOG_INFO;
-}
-
-void evfdfs_log(const char *level, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (log_to_syslog) /* syslog adds "evfdfs[PID]: " */
-		fuse_log(level_of(level), "%s: %s\n", level, line);
-	else
-		fuse_log(level_of(level), "evfdfs[%d]: %s: %s\n", (int)getpid(),
-			 level, line);
-}
-
-int loop_add(struct evfdfs *fs, struct loop_source *src, uint32_t events)
-{
-	struct epoll_event ev = { .events = events, .data.ptr = src };
-
-	if (epoll_ctl(fs->epfd, EPOLL_CTL_ADD, src->fd, &ev))
-		return -errno;
-	return 0;
-}
-
-void loop_del(struct evfdfs *fs, struct loop_source *src)
-{
-	epoll_ctl(fs->epfd, EPOLL_CTL_DEL, src->fd, NULL);
-}
 
 struct fuse_source {
 	struct loop_source src;
@@ -436,7 +367,7 @@ int main(int argc, char *argv[])
 	sigset_t sigs;
 	int ret = 1;
 
-	fuse_set_log_func(log_func);
+	evfdfs_log_init();
 	memset(&fs, 0, sizeof(fs));
 	fs.epfd = -1;
 	if (fuse_opt_parse(&args, &cl, evfdfs_opts, opt_proc) != 0)
@@ -516,8 +447,7 @@ int main(int argc, char *argv[])
 	if (fuse_daemonize(opts.foreground) != 0)
 		goto err_unmount;
 	if (!opts.foreground) {
-		openlog("evfdfs", LOG_PID, LOG_DAEMON);
-		log_to_syslog = true;
+		evfdfs_log_to_syslog();
 	}
 
 	ret = loop_run(&fs, &sigs) ? 1 : 0;

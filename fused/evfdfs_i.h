@@ -132,7 +132,7 @@ struct perm {
 
 bool cred_may(const struct cred *c, struct perm p, unsigned int mask);
 void cred_free(struct cred *c);
-/* ops.c: the caller of @req, its supplementary groups included; 0 or
+/* cred.c: the caller of @req, its supplementary groups included; 0 or
  * -ENOMEM. */
 int cred_from_req(fuse_req_t req, struct cred *c);
 
@@ -298,7 +298,7 @@ static inline struct handle *handle_of(const struct fuse_file_info *fi)
 	return (struct handle *)(uintptr_t)fi->fh;
 }
 
-/* A growable text buffer (status.c). */
+/* A growable text buffer (sbuf.c). */
 struct sbuf {
 	char *p;
 	size_t len, cap;
@@ -309,7 +309,7 @@ void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /*
- * An event-loop source (evfdfs.c): a descriptor in the loop's epoll set
+ * An event-loop source (loop.c): a descriptor in the loop's epoll set
  * and the function that serves it.
  */
 struct loop_source {
@@ -321,9 +321,11 @@ struct loop_source {
 int loop_add(struct evfdfs *fs, struct loop_source *src, uint32_t events);
 void loop_del(struct evfdfs *fs, struct loop_source *src);
 
-/* log.c-less logging: one line, with a level, to stderr. */
+/* log.c: one line, with a level, to stderr or, in the background, syslog. */
 void evfdfs_log(const char *level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+void evfdfs_log_init(void);
+void evfdfs_log_to_syslog(void);
 
 /* fs.c: the counter table */
 int fs_init(struct evfdfs *fs);

@@ -525,29 +525,6 @@ static struct handle *handle_new(fuse_req_t req, enum handle_kind kind,
 }
 
 /*
- * Who sent @req, with its supplementary groups (read by libfuse from
- * /proc/PID/task/TID/status).  If they cannot be read (the caller is
- * gone, or /proc is not there) the groups are left empty: a narrower view,
- * never a wider one.
- */
-int cred_from_req(fuse_req_t req, struct cred *c)
-{
-	const struct fuse_ctx *ctx = fuse_req_ctx(req);
-	int n, got;
-
-	*c = (struct cred){ .uid = ctx->uid, .gid = ctx->gid };
-	n = fuse_req_getgroups(req, 0, NULL);
-	if (n <= 0)
-		return 0;
-	c->groups = calloc((size_t)n, sizeof(*c->groups));
-	if (!c->groups)
-		return -ENOMEM;
-	got = fuse_req_getgroups(req, n, c->groups);
-	c->ngroups = got < 0 ? 0 : got < n ? got : n;
-	return 0;
-}
-
-/*
  * Undo what open did; shared by release, a failed or refused open and exit.
  * Tolerates a handle whose kind-specific part was never set up.
  */

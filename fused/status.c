@@ -7,42 +7,11 @@
  * through aiod_status().
  */
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "aiod.h"
 #include "evfdfs_i.h"
-
-void sbuf_printf(struct sbuf *sb, const char *fmt, ...)
-{
-	va_list ap;
-	int n;
-
-	if (sb->err)
-		return;
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(sb->p + sb->len, sb->cap - sb->len, fmt, ap);
-		va_end(ap);
-		if (n < 0) {
-			sb->err = -EINVAL;
-			return;
-		}
-		if ((size_t)n < sb->cap - sb->len) {
-			sb->len += (size_t)n;
-			return;
-		}
-		char *np = realloc(sb->p, sb->cap * 2 + (size_t)n);
-
-		if (!np) {
-			sb->err = -ENOMEM;
-			return;
-		}
-		sb->p = np;
-		sb->cap = sb->cap * 2 + (size_t)n;
-	}
-}
 
 static unsigned int count_handles(const struct cnode *cn)
 {
