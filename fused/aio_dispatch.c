@@ -194,21 +194,6 @@ static void flush_sigq(struct aiod *ad)
 
 /* ---- completions ---------------------------------------------------- */
 
-/* O_DIRECT segments sit on pages of their own: bring the data together. */
-void aiod_gather(struct areq *a, uint32_t len)
-{
-	uint32_t i, pos = 0, take;
-
-	for (i = 0; i < a->niov && pos < len; i++) {
-		take = a->iov[i].iov_len < len - pos
-			       ? (uint32_t)a->iov[i].iov_len
-			       : len - pos;
-		memmove(a->mem + pos, a->iov[i].iov_base, take);
-		pos += take;
-	}
-	a->buf = a->mem;
-}
-
 static struct aevent *event_new(struct areq *a, int64_t res)
 {
 	struct aevent *e = calloc(1, sizeof(*e));

@@ -71,12 +71,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/fsuid.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "aiod_i.h"
@@ -92,68 +89,6 @@ static int text_resfd(struct sjob *job, const char *name, struct areq *a)
 	cnode_get(cn);
 	a->rcn = cn;
 	return 0;
-}
-
-/*
- * Open @a->path as the context's opener (aio_cred.c), whoever wrote the
- * line: on a worker thread (the path may lead into this very mount, whose
- * requests the loop must stay free to serve), with the thread's fsuid,
- * fsgid and groups switched to the opener's around the call
- * (setfsuid/setfsgid and the raw setgroups syscall act on the calling
- * thread only), relative to the opener's root or working directory as
- * they were when it opened aio.txt.  O_NONBLOCK keeps a FIFO's open from
- * waiting for a peer; it is cleared afterwards on the new (daemon-owned)
- * description.  Magic links (/proc/PID/fd/N and the like) are not
- * followed: resolved here they would name the daemon's own descriptors;
- * and /proc/self is the daemon.  A daemon that is not root can only open
- * as itself: a line of a context opened by another user is EACCES.
- * Returns: the descriptor, or -errno.
- */
-int text_open(const struct sjob *job, const struct areq *a)
-{
-	const struct aopener *o = &job->ctx->opener;
-	bool abs = a->path[0] == '/';
-	struct open_how how = {
-		.flags = (uint64_t)(a->oflags | O_NONBLOCK | O_NOCTTY |
-				    O_CLOEXEC),
-		.resolve = RESOLVE_NO_MAGICLINKS | (abs ? RESOLVE_IN_ROOT : 0),
-	};
-	int dirfd = abs ? o->root : o->cwd;
-	gid_t saved[256];
-	int nsaved = 0, fd, err = 0, fl;
-	bool root = geteuid() == 0;
-
-	if (dirfd < 0)
-		return dirfd;
-	if (!root && o->cred.uid != geteuid())
-		return -EACCES;
-	if (root) {
-		nsaved = getgroups(256, saved);
-		if (nsaved < 0 ||
-		    syscall(SYS_setgroups, (size_t)o->cred.ngroups,
-			    o->cred.groups))
-			return -EPERM;
-		setfsgid(o->cred.gid);
-		setfsuid(o->cred.uid);
-		if ((uid_t)setfsuid((uid_t)-1) != o->cred.uid ||
-		    (gid_t)setfsgid((gid_t)-1) != o->cred.gid)
-			err = EPERM;
-	}
-	fd = err ? -1
-		 : (int)syscall(SYS_openat2, dirfd, a->path, &how, sizeof(how));
-	if (fd < 0 && !err)
-		err = errno;
-	if (root) {
-		setfsuid(0);
-		setfsgid(0);
-		syscall(SYS_setgroups, (size_t)nsaved, saved);
-	}
-	if (fd < 0)
-		return -err;
-	fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	return fd;
 }
 
 /* The wire_sub of a request line, for the same checks as a record. */

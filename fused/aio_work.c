@@ -119,7 +119,8 @@ static void run_job(struct aio_worker *w, struct sjob *job)
 			break;
 		}
 		if (a->wop == W_OPEN) {
-			ret = text_open(job, a);
+			ret = opener_open(&job->ctx->opener, a->path,
+					  a->oflags);
 			worker_set(w, NULL, NULL);
 			a->file.fd = ret >= 0 ? ret : -1;
 			a->wres = ret >= 0 ? 0 : ret;

@@ -418,3 +418,18 @@ int64_t xfer_complete_read(struct areq *a, int64_t res)
 	got = xfer_push(a, a->buf, 0, (size_t)res);
 	return got < 0 ? -EFAULT : got;
 }
+
+/* O_DIRECT segments sit on pages of their own: bring the data together. */
+void aiod_gather(struct areq *a, uint32_t len)
+{
+	uint32_t i, pos = 0, take;
+
+	for (i = 0; i < a->niov && pos < len; i++) {
+		take = a->iov[i].iov_len < len - pos
+			       ? (uint32_t)a->iov[i].iov_len
+			       : len - pos;
+		memmove(a->mem + pos, a->iov[i].iov_base, take);
+		pos += take;
+	}
+	a->buf = a->mem;
+}

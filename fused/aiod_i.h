@@ -442,7 +442,6 @@ struct aiod {
 
 /* aio_dispatch.c */
 void areq_complete(struct areq *a, int64_t res);
-void aiod_gather(struct areq *a, uint32_t len);
 void areq_free(struct areq *a);
 void aevent_free(struct aiod *ad, struct aevent *e);
 void actx_maybe_free(struct aiod_ctx *ctx);
@@ -491,12 +490,8 @@ void ctx_pidfds_close(struct aiod_ctx *ctx);
 int ctx_pidfd_get(struct aiod_ctx *ctx, pid_t pid, bool fresh);
 int resfd_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
 	      struct areq *a);
-bool caller_rt_ok(pid_t pid);
-int caller_fsize(pid_t pid, uint64_t *lim);
 void areq_signal(struct areq *a, int sig);
 int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id);
-ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
-const char *aiod_proc_field(const char *text, const char *key);
 
 int aiod_take_fd(struct aiod_ctx *ctx, pid_t pid, uint32_t fdnum);
 
@@ -514,10 +509,17 @@ void ring_capture(struct areq *a, const struct wire_sub *s);
 int64_t ring_deliver(struct areq *a, int64_t res);
 void ring_deliver_batch(const struct io_event *evs, int n);
 
+/* aio_proc.c */
+ssize_t aiod_proc_read(const char *path, char *buf, size_t len);
+const char *aiod_proc_field(const char *text, const char *key);
+bool caller_rt_ok(pid_t pid);
+int caller_fsize(pid_t pid, uint64_t *lim);
+
 /* aio_cred.c */
 int opener_take(struct aopener *o, fuse_req_t req, bool text);
 void opener_drop(struct aopener *o);
 int writer_may_lend(const struct aopener *o, pid_t pid);
+int opener_open(const struct aopener *o, const char *path, int oflags);
 
 /* aio_rw.c */
 int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s);
@@ -525,6 +527,7 @@ int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s);
 /* aio_xfer.c */
 /* Bytes a whole transfer moves per chunk, through one buffer. */
 #define XFER_CHUNK (EVFDFS_WIRE_MAX_DATA & ~4095u)
+void aiod_gather(struct areq *a, uint32_t len);
 int xfer_prepare(struct sjob *job, struct areq *a, const struct wire_sub *s);
 ssize_t xfer_pull(struct areq *a, void *dst, uint64_t off, size_t len);
 ssize_t xfer_push(struct areq *a, const void *src, uint64_t off, size_t len);
@@ -572,7 +575,6 @@ void auser_status(const struct aiod *ad, const struct cred *reader,
 
 /* aio_text.c */
 void text_step(struct sjob *job);
-int text_open(const struct sjob *job, const struct areq *a);
 void text_format_events(struct aiod_ctx *ctx);
 
 #endif /* EVFDFS_AIOD_I_H */
