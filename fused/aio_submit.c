@@ -90,43 +90,12 @@ void job_trace(const struct sjob *job, uint16_t op, const char *key, int res)
 			   job->ctx->text ? " text" : "");
 }
 
-/* What matches a request's aio-submit and aio-complete lines. */
-const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX])
-{
-	if (a->tag)
-		return a->tag;
-	snprintf(buf, AREQ_KEY_MAX, "%llu", (unsigned long long)a->data);
-	return buf;
-}
-
 /*
- * The aio-submit line of @a, once: before anything it causes (its
- * completion, its RESFD's signal), whichever path tells it first.
+ * A write of @size bytes at @buf to @ctx, by @req's caller; @resume is its
+ * front end's next step once a worker is back with it (struct sjob).
  */
-void areq_trace_submit(struct areq *a, int res)
-{
-	struct aiod_ctx *ctx = a->ctx;
-	struct evfdfs *fs = ctx->ad->fs;
-	char key[AREQ_KEY_MAX], resfd[40] = "";
-
-	if (a->submit_traced)
-		return;
-	a->submit_traced = true;
-	if (!trace_on(fs))
-		return;
-	if (a->rcn)
-		snprintf(resfd, sizeof(resfd), " resfd=%llu",
-			 (unsigned long long)a->rcn->id);
-	trace_emit(
-		fs, ctx->owner,
-		"aio-submit aio:%llu ctx=%llu pid=%d op=%s key=%s res=%d%s%s",
-		(unsigned long long)ctx->id, (unsigned long long)ctx->id,
-		(int)a->pid, aiod_opname(a->op), areq_key(a, key), res, resfd,
-		ctx->text ? " text" : "");
-}
-
 struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
-		     size_t size)
+		     size_t size, void (*resume)(struct sjob *job))
 {
 	const struct fuse_ctx *fc = fuse_req_ctx(req);
 	struct sjob *job = calloc(1, sizeof(*job));
@@ -137,6 +106,7 @@ struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
 	job->len = size;
 	job->req = req;
 	job->ctx = ctx;
+	job->resume = resume;
 	job->pid = fc->pid;
 	job->who.uid = fc->uid;
 	job->who.gid = fc->gid;
@@ -500,55 +470,7 @@ int areq_start(struct areq *a)
 
 /* ---- completions of kernel requests --------------------------------- */
 
-void areq_finish_kernel(struct areq *a, int64_t res)
-{
-	if (a->fsize_hit && res >= 0) {
-		res = -EFBIG;
-		areq_signal(a, SIGXFSZ);
-	}
-	if (a->holds_slot)
-		auser_slot_put(a->ctx);
-	a->holds_slot = false;
-	areq_complete(a, res);
-}
-
 /* ---- the binary form: one write, many records ------------------------ */
-
-/* Table 2.5 steps 2-8, then step 9's route. */
-static int prepare(struct sjob *job, const struct wire_sub *s,
-		   struct areq **out)
-{
-	struct aiod_ctx *ctx = job->ctx;
-	struct aiod *ad = ctx->ad;
-	const struct iocb *cb = &s->s.iocb;
-	struct areq *a;
-	int ret;
-
-	ret = wire_check_early(s);
-	if (ret)
-		return ret;
-	if (ctx_full(ctx) ||
-	    auser_buf_room(ctx, s->total < EVFDFS_WIRE_MAX_DATA
-					? s->total
-					: EVFDFS_WIRE_MAX_DATA))
-		return -EAGAIN; /* step 4; aio_user.c for the buffers */
-	a = areq_new(job, s);
-	if (!a)
-		return -ENOMEM;
-	ret = afile_get(ad, job, cb->aio_fildes, &a->file); /* step 5 */
-	if (!ret && (cb->aio_flags & IOCB_FLAG_RESFD))
-		ret = resfd_get(ad, job, cb->aio_resfd, a); /* step 6 */
-	if (!ret)
-		ret = wire_check_opcode(s); /* steps 7, 8 */
-	if (!ret)
-		ret = areq_route(job, a, s);
-	if (ret) {
-		areq_unprepare(a);
-		return ret;
-	}
-	*out = a;
-	return 0;
-}
 
 /*
  * Start a prepared request on the loop and account for its record.  It
@@ -625,7 +547,7 @@ void job_dispatch(struct sjob *job)
  * write's share of the loop (AIOD_LOOP_JOB_MAX): past it, @a goes to a
  * worker, as it would have without the loop.
  */
-static void loop_share(struct sjob *job, struct areq *a)
+void job_loop_share(struct sjob *job, struct areq *a)
 {
 	if (a->route != RT_LOOP || !a->loop_copy ||
 	    job->loop_bytes + a->buflen <= AIOD_LOOP_JOB_MAX)
@@ -636,12 +558,6 @@ static void loop_share(struct sjob *job, struct areq *a)
 	a->route = RT_WORKER;
 }
 
-/* Can @a join the loop's batch (loop_flush())? */
-static bool loop_batchable(const struct areq *a)
-{
-	return a->route == RT_LOOP && !a->slow;
-}
-
 /*
  * Submit the loop's batch @lb[0, @n), requests prepared in a row for the
  * loop, with as few io_submit calls as the kernel allows, then reap once
@@ -650,7 +566,7 @@ static bool loop_batchable(const struct areq *a)
  * Like io_submit, it stops at the first request refused: that one and
  * those after it are undone, and its errno is returned.
  */
-static int loop_flush(struct sjob *job, struct areq **lb, unsigned int n)
+int job_flush_batch(struct sjob *job, struct areq **lb, unsigned int n)
 {
 	struct aiod *ad = job->ctx->ad;
 	void *cbs[AIOD_RUN_MAX];
@@ -681,151 +597,4 @@ static int loop_flush(struct sjob *job, struct areq **lb, unsigned int n)
 		aiod_kernel_events(ad);
 	}
 	return ret;
-}
-
-void job_step(struct sjob *job)
-{
-	struct areq *lb[AIOD_RUN_MAX]; /* the loop's batch */
-	struct evfdfs_wire_hdr hdr;
-	unsigned int nlb = 0;
-	struct wire_sub s;
-	struct areq *a;
-	int ret = 0;
-
-	if (job->ctx->text) {
-		text_step(job);
-		return;
-	}
-	while (job->off < job->len) {
-		const char *rec = job_rest(job);
-
-		ret = wire_frame(rec, job->len - job->off, &hdr);
-		if (!ret && hdr.type != EVFDFS_WIRE_SUBMIT)
-			ret = -EINVAL; /* SETUP and CANCEL come alone */
-		if (!ret)
-			ret = wire_decode_submit(rec, hdr.len, &s);
-		if (!ret)
-			ret = prepare(job, &s, &a);
-		if (ret && nlb) {
-			/* What came before this record is submitted first;
-			 * if the kernel refuses some of it, that is the
-			 * write's answer. */
-			int flushed = loop_flush(job, lb, nlb);
-
-			nlb = 0;
-			if (flushed) {
-				ret = flushed;
-				break;
-			}
-		}
-		if (ret) {
-			if (!job->nrun) {
-				char key[AREQ_KEY_MAX];
-				bool sub = hdr.type == EVFDFS_WIRE_SUBMIT;
-
-				snprintf(key, sizeof(key), "%llu",
-					 (unsigned long long)s.s.iocb.aio_data);
-				job_trace(job,
-					  sub ? s.s.iocb.aio_lio_opcode
-					      : 0xffff,
-					  sub ? key : NULL, ret);
-			}
-			break;
-		}
-		a->rec_end = job->off + hdr.len;
-		loop_share(job, a);
-		if (!job->nrun && loop_batchable(a)) {
-			if (nlb == AIOD_RUN_MAX) {
-				ret = loop_flush(job, lb, nlb);
-				nlb = 0;
-				if (ret) {
-					areq_unprepare(a);
-					break;
-				}
-			}
-			if (a->loop_copy)
-				job->loop_bytes += a->buflen;
-			lb[nlb++] = a;
-			job->off = a->rec_end;
-			continue;
-		}
-		if (nlb) {
-			ret = loop_flush(job, lb, nlb);
-			nlb = 0;
-			if (ret) {
-				areq_unprepare(a);
-				break;
-			}
-		}
-		if (a->route == RT_WORKER && job->nrun < AIOD_RUN_MAX) {
-			job->run[job->nrun++] = a;
-			job->off = a->rec_end;
-			continue;
-		}
-		if (job->nrun) {
-			/* The run goes first; this one is prepared again. */
-			areq_unprepare(a);
-			break;
-		}
-		ret = job_start(job, a);
-		if (ret)
-			break;
-	}
-	if (nlb)
-		ret = loop_flush(job, lb, nlb);
-	if (job->nrun) {
-		job_dispatch(job);
-		return;
-	}
-	job_finish(job, ret);
-}
-
-/*
- * A worker is back with @job.  Its synchronous completions are in the
- * kernel's ring already: queue them before anything that follows.
- */
-void job_worker_done(struct sjob *job)
-{
-	unsigned int i, n = job->nrun;
-	int err = 0;
-
-	/* The submissions are told before the completions they caused. */
-	if (job->ctx->text && job->cur->wop == W_SUBMIT)
-		areq_trace_submit(job->cur, job->cur->wres);
-	for (i = 0; i < n && !job->ctx->text; i++) {
-		areq_trace_submit(job->run[i], job->run[i]->wres);
-		if (job->run[i]->wres < 0)
-			break; /* the rest are never sent */
-	}
-	aiod_kernel_events(job->ctx->ad);
-	job->nrun = 0;
-	if (job->ctx->text) {
-		job->cur->job = NULL; /* aio.txt: one line at a time */
-		text_step(job);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		struct areq *a = job->run[i];
-
-		a->job = NULL;
-		if (err) {
-			areq_unprepare(a); /* after a failure: never sent */
-			continue;
-		}
-		if (a->wres < 0) {
-			err = a->wres;
-			areq_unprepare(a);
-			continue;
-		}
-		job->accepted = a->rec_end;
-		if (a->whole)
-			areq_finish_kernel(a, a->xres); /* in the worker */
-		else if (a->completed)
-			areq_free(a);
-	}
-	if (err) {
-		job_finish(job, err);
-		return;
-	}
-	job_step(job);
 }

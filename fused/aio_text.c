@@ -246,7 +246,7 @@ static int text_resume(struct sjob *job)
 	return 0;
 }
 
-void text_step(struct sjob *job)
+static void text_step(struct sjob *job)
 {
 	int ret = 0;
 
@@ -336,7 +336,7 @@ static char *format_event(const struct aevent *e, size_t *len)
 }
 
 /* Turn the waiting events into text; they count as read from now on. */
-void text_format_events(struct aiod_ctx *ctx)
+static void text_format_events(struct aiod_ctx *ctx)
 {
 	while (!list_empty(&ctx->events)) {
 		struct aevent *e =
@@ -353,4 +353,51 @@ void text_format_events(struct aiod_ctx *ctx)
 		aevent_free(ctx->ad, e);
 		ctx->nevents--;
 	}
+}
+
+/* A read of aio.txt (aiod_read()): the formatted lines, in whatever
+ * pieces the reader asks for.  -EAGAIN: none yet. */
+int text_read(struct aiod_ctx *ctx, fuse_req_t req, size_t size)
+{
+	size_t avail;
+
+	text_format_events(ctx);
+	avail = ctx->tout_len - ctx->tout_off;
+	if (!avail)
+		return -EAGAIN;
+	if (size > avail)
+		size = avail;
+	if (fuse_reply_buf(req, ctx->tout + ctx->tout_off, size) == 0)
+		ctx->tout_off += size;
+	if (ctx->tout_off == ctx->tout_len)
+		ctx->tout_off = ctx->tout_len = 0;
+	return 0;
+}
+
+/*
+ * A worker is back with @job.  Its synchronous completions are in the
+ * kernel's ring already: queue them before anything that follows.
+ */
+static void text_worker_done(struct sjob *job)
+{
+	/* The submissions are told before the completions they caused. */
+	if (job->cur->wop == W_SUBMIT)
+		areq_trace_submit(job->cur, job->cur->wres);
+	aiod_kernel_events(job->ctx->ad);
+	job->nrun = 0;
+	job->cur->job = NULL; /* aio.txt: one line at a time */
+	text_step(job);
+}
+
+/* A write to aio.txt (aiod_write()): request lines, one at a time. */
+void text_write(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
+		size_t size)
+{
+	struct sjob *job = job_new(req, ctx, buf, size, text_worker_done);
+
+	if (!job) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	text_step(job);
 }

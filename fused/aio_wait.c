@@ -91,17 +91,6 @@ bool slow_route(const struct areq *a, const struct wire_sub *s)
 	return !slow_fails_early(s);
 }
 
-void slow_unwait(struct areq *a)
-{
-	if (a->wfd < 0)
-		return;
-	epoll_ctl(a->ctx->ad->wait_epfd, EPOLL_CTL_DEL, a->wfd, NULL);
-	if (a->wfd_dup)
-		close(a->wfd);
-	a->wfd = -1;
-	a->wfd_dup = false;
-}
-
 static void slow_to_worker(struct areq *a)
 {
 	a->kphase = KP_IO;
@@ -513,4 +502,27 @@ void wait_fini(struct aiod *ad)
 	}
 	ad->wait_epfd = -1;
 	ad->tsrc.fd = -1;
+}
+
+#define REAP_BATCH 64
+
+/* Reap the daemon's kernel context; never blocks. */
+void aiod_kernel_events(struct aiod *ad)
+{
+	struct io_event evs[REAP_BATCH];
+	int n, i;
+
+	do {
+		n = kaio_reap(ad->kctx, evs, REAP_BATCH);
+		ring_deliver_batch(evs, n);
+		for (i = 0; i < n; i++) {
+			if (!evs[i].data) {
+				ad->ksig++; /* a RESFD signal's dummy */
+				continue;
+			}
+			areq_kernel_done((struct areq *)(uintptr_t)evs[i].data,
+					 evs[i].res);
+		}
+	} while (n == REAP_BATCH);
+	ksignal_flush(ad);
 }

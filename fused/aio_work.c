@@ -8,7 +8,7 @@
  * one per request), stopping at the first the kernel refuses (A21), or,
  * for aio.txt, opens a
  * path as the caller, and puts the job on `done` and writes done_fd; the
- * loop takes it from there (job_worker_done()).  Workers touch nothing but
+ * loop takes it from there (the job's resume step, its front end's).  Workers touch nothing but
  * the job they hold, the kernel context and the pool's lists.
  *
  * A worker also takes single requests (rqueued, rdone): the transfers of

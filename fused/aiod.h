@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The AIO control file's interface to the rest of the daemon
- * (aio_dispatch.c implements it).  Each open of `aio` or `aio.txt` is one
+ * (aiod.c implements it, with aio_ctx.c for open and release).  Each open of `aio` or `aio.txt` is one
  * context; the daemon-wide part (the libaio context, its completion eventfd,
  * the worker pool) is struct aiod, made once by aiod_init().
  */
@@ -24,7 +24,7 @@ int aiod_open(fuse_req_t req, struct handle *h, bool text);
 /* The last close: io_destroy semantics (POLLs cancelled, I/O drained). */
 void aiod_release(struct handle *h);
 
-/* Valid replies as documented in aio_dispatch.c; may park reads. */
+/* Valid replies as documented in aiod.c; may park reads. */
 void aiod_read(fuse_req_t req, struct handle *h, size_t size, int flags);
 void aiod_write(fuse_req_t req, struct handle *h, const char *buf, size_t size,
 		int flags);

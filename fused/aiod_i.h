@@ -1,24 +1,38 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Internals of the AIO control files, shared by the files that implement
- * aiod.h:
+ * aiod.h, in layers that call only downward (fused/LAYERS, checked by
+ * scripts/check-layers.sh), top first:
  *
- *   aio_dispatch.c  contexts (open, read, poll, release, status), the
- *                   kernel completion reaper, completions and RESFD
- *   aio_submit.c    writes: records to requests, validation in Linux's
- *                   order, routing, and the requests the daemon serves
- *                   itself (counters of this mount)
- *   aio_fd.c        the submitter's descriptors (pidfd_getfd, /proc)
- *   aio_ring.c      the mapped completion ring of a binary context
- *   aio_cred.c      who a context acts as: its opener, taken at open
- *   aio_work.c      the worker pool for I/O that may block
- *   aio_wait.c      transfers that may sleep in a device: readiness on
- *                   the loop, the transfer on a worker that a kick ends
- *   aio_rw.c        the memory and kernel iocb of a read or write
- *   aio_xfer.c      data moved to and from the submitter's memory
- *   aio_text.c      the text form, aio.txt
- *   aio_user.c      each user's share of slots and buffers; giving
- *                   memory back after a burst
+ *   aiod          aiod.c: aiod.h's entry points, init and fini, the loop
+ *                 sources (kernel completions, the pool's hand-back)
+ *   front         the two forms: aio_bin.c (`aio`: records, EVENT
+ *                 records) and aio_text.c (`aio.txt`: lines)
+ *   ctx           aio_ctx.c: contexts: open, setup, cancel, destroy,
+ *                 release, status lines
+ *   engine        aio_submit.c: requests: validation in Linux's order,
+ *                 routing, the requests the daemon serves itself
+ *                 (counters of this mount), batches;
+ *                 aio_rw.c: the memory and kernel iocb of a read or write;
+ *                 aio_wait.c: transfers that may sleep in a device
+ *                 (readiness on the loop, the transfer on a worker that a
+ *                 kick ends), the kernel completion reaper;
+ *                 aio_complete.c: completions and RESFD;
+ *                 aio_work.c: the worker pool for I/O that may block
+ *   queue         aio_event.c: a context's events and capacity;
+ *                 aio_ring.c: the mapped completion ring of a binary
+ *                 context
+ *   access        aio_xfer.c: data moved to and from the submitter's
+ *                 memory; aio_fd.c: the submitter's descriptors
+ *                 (pidfd_getfd, /proc); aio_cred.c: who a context acts
+ *                 as, its opener, taken at open; aio_user.c: each user's
+ *                 share of slots and buffers, memory back after a burst;
+ *                 aio_proc.c: /proc; kaio.c: the kernel AIO calls
+ *   decode        wire.c, wire_text.c: records and lines
+ *
+ * The one call upward is a function pointer: a job's resume step (struct
+ * sjob), set by the front end that made it, run by aiod.c when a worker
+ * hands the job back.
  *
  * Threads: everything runs on the event loop except aio_work.c's workers,
  * which only call kaio_submit*() and open(2) for jobs handed to them and
@@ -332,6 +346,9 @@ struct sjob {
 	struct list_head wlink; /* pool queued/done lists */
 	fuse_req_t req;
 	struct aiod_ctx *ctx;
+	/* What the loop does when a worker is back with the job: its front
+	 * end's next step (aio_bin.c, aio_text.c), set by job_new(). */
+	void (*resume)(struct sjob *job);
 	pid_t pid;
 	/* The writer (its uid and gid, no groups): for traces and accounting,
 	 * never for access, which is the opener's (ctx->opener). */
@@ -440,17 +457,31 @@ struct aiod {
 	bool kick_timer;	 /* tsrc is armed */
 };
 
-/* aio_dispatch.c */
-void areq_complete(struct areq *a, int64_t res);
-void areq_free(struct areq *a);
-void aevent_free(struct aiod *ad, struct aevent *e);
-void actx_maybe_free(struct aiod_ctx *ctx);
-void aiod_kernel_events(struct aiod *ad);
-bool ctx_full(const struct aiod_ctx *ctx);
+/* aio_ctx.c */
 int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
 	      const struct wire_ring_setup *rs);
-const char *aiod_opname(uint16_t op);
+int ctx_destroy(struct aiod_ctx *ctx, pid_t pid);
 int aiod_cancel(struct aiod_ctx *ctx, uint64_t obj, const char *tag, pid_t pid);
+void ctx_status(struct sbuf *sb, const struct cred *reader,
+		const struct aiod_ctx *ctx);
+
+/* aio_event.c */
+const char *aiod_opname(uint16_t op);
+struct aevent *aevent_new(struct areq *a, int64_t res);
+void aevent_free(struct aiod *ad, struct aevent *e);
+void actx_maybe_free(struct aiod_ctx *ctx);
+bool ctx_full(const struct aiod_ctx *ctx);
+
+/* aio_complete.c */
+void areq_complete(struct areq *a, int64_t res);
+void areq_finish_kernel(struct areq *a, int64_t res);
+void areq_free(struct areq *a);
+void slow_unwait(struct areq *a);
+void ksignal_flush(struct aiod *ad);
+/* Trace: a request's key (aio_data, or the aio.txt tag) and submission. */
+#define AREQ_KEY_MAX 24
+const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX]);
+void areq_trace_submit(struct areq *a, int res);
 
 /* What the loop has not read of @job's write. */
 static inline const char *job_rest(const struct sjob *job)
@@ -459,11 +490,9 @@ static inline const char *job_rest(const struct sjob *job)
 }
 
 /* aio_submit.c */
-void job_step(struct sjob *job);
-void job_worker_done(struct sjob *job);
 void job_finish(struct sjob *job, int err);
 struct sjob *job_new(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
-		     size_t size);
+		     size_t size, void (*resume)(struct sjob *job));
 struct areq *areq_new(struct sjob *job, const struct wire_sub *s);
 void areq_unprepare(struct areq *a);
 int areq_route(struct sjob *job, struct areq *a, const struct wire_sub *s);
@@ -471,14 +500,8 @@ int areq_start(struct areq *a);
 void job_dispatch(struct sjob *job);
 int job_start(struct sjob *job, struct areq *a);
 void job_trace(const struct sjob *job, uint16_t op, const char *key, int res);
-/* Trace: a request's key (aio_data, or the aio.txt tag) and submission. */
-#define AREQ_KEY_MAX 24
-const char *areq_key(const struct areq *a, char buf[AREQ_KEY_MAX]);
-void areq_trace_submit(struct areq *a, int res);
-void areq_kernel_done(struct areq *a, int64_t res);
-void areq_finish_kernel(struct areq *a, int64_t res);
-uint64_t areq_write_left(const struct areq *a);
-void areq_write_advance(struct areq *a, uint64_t n);
+int job_flush_batch(struct sjob *job, struct areq **lb, unsigned int n);
+void job_loop_share(struct sjob *job, struct areq *a);
 
 /* aio_fd.c */
 int afile_get(struct aiod *ad, struct sjob *job, uint32_t fdnum,
@@ -548,6 +571,10 @@ bool pool_cancel_req(struct aio_pool *p, struct areq *a);
 unsigned int pool_rekick(struct aio_pool *p);
 
 /* aio_wait.c */
+void aiod_kernel_events(struct aiod *ad);
+void areq_kernel_done(struct areq *a, int64_t res);
+uint64_t areq_write_left(const struct areq *a);
+void areq_write_advance(struct areq *a, uint64_t n);
 int wait_init(struct aiod *ad);
 void wait_fini(struct aiod *ad);
 bool slow_fails_early(const struct wire_sub *s);
@@ -557,7 +584,6 @@ int slow_start(struct areq *a);
 void slow_kernel_done(struct areq *a, int64_t res);
 void slow_worker_done(struct areq *a);
 void slow_cancel(struct areq *a);
-void slow_unwait(struct areq *a);
 void kick_timer_arm(struct aiod *ad);
 void job_watch_interrupt(struct sjob *job);
 
@@ -573,8 +599,14 @@ void auser_free_all(struct aiod *ad);
 void auser_status(const struct aiod *ad, const struct cred *reader,
 		  struct sbuf *sb);
 
+/* aio_bin.c */
+int bin_read(struct aiod_ctx *ctx, fuse_req_t req, size_t size);
+void bin_write(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
+	       size_t size);
+
 /* aio_text.c */
-void text_step(struct sjob *job);
-void text_format_events(struct aiod_ctx *ctx);
+int text_read(struct aiod_ctx *ctx, fuse_req_t req, size_t size);
+void text_write(fuse_req_t req, struct aiod_ctx *ctx, const char *buf,
+		size_t size);
 
 #endif /* EVFDFS_AIOD_I_H */
