@@ -182,14 +182,20 @@ $(TEST_BINS): $(B)/test-%: $$(call test_objs,$$*) $(TEST_LIB_OBJS) $(CORE_OBJS) 
 		$(AIO_LIBS) -lpthread -lutil
 
 # make check: install what is missing (scripts/deps.sh), then in a fresh make
-# (so pkg-config sees it) run unit, then conformance, then integration and
-# any other suites, each with its own timeout; non-zero on any failure.
+# (so pkg-config sees it) check the daemon's layers (fused/LAYERS), then run
+# unit, then conformance, then integration and any other suites, each with
+# its own timeout; non-zero on any failure.
 check:
 	$(Q)scripts/deps.sh test
 	$(Q)$(MAKE) --no-print-directory check-run
 
 check-run: tests
+	$(Q)B=$(B) scripts/check-layers.sh
 	$(Q)B=$(B) tests/run-all.sh $(TEST_SUITES)
+
+# The daemon's files call only downward (fused/LAYERS); also in make check.
+check-layers: $(B)/evfdfs
+	$(Q)B=$(B) scripts/check-layers.sh
 
 bench: all
 	$(Q)B=$(B) bench/run.sh full
@@ -291,6 +297,6 @@ lint:
 clean:
 	rm -rf build
 
-.PHONY: all tests check check-run bench bench-quick install uninstall ldconfig-step fuzz format lint clean
+.PHONY: all tests check check-run check-layers bench bench-quick install uninstall ldconfig-step fuzz format lint clean
 
 -include $(shell find build -name '*.d' 2>/dev/null)
