@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The AIO control files (issue 3): each open of `aio` or `aio.txt` is one
- * context (struct aiod_ctx, aio_ctx.c), io_setup's object; a write submits,
- * a read returns completions, poll reports POLLIN while some wait, and the
+ * context (struct aiod_ctx, aio_dispatch.c), io_setup's object; a write
+ * submits, a read returns completions, poll reports POLLIN while some wait, and the
  * last close is io_destroy.  This file is the top of the AIO side (aiod.h,
  * what ops.c and status.c call; fused/LAYERS): it hands each read and write
  * to its form's front end (aio_bin.c, aio_text.c) and owns the daemon-wide

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The AIO control file's interface to the rest of the daemon
- * (aiod.c implements it, with aio_ctx.c for open and release).  Each open of `aio` or `aio.txt` is one
- * context; the daemon-wide part (the libaio context, its completion eventfd,
+ * The AIO control file's interface to the rest of the daemon (aiod.c
+ * implements it, with aio_dispatch.c for open and release; the layers
+ * below are in aiod_i.h and fused/LAYERS).  Each open of `aio` or
+ * `aio.txt` is one context; the daemon-wide part (the libaio context, its completion eventfd,
  * the worker pool) is struct aiod, made once by aiod_init().
  */
 #ifndef EVFDFS_AIOD_H

@@ -8,7 +8,7 @@
  *                 sources (kernel completions, the pool's hand-back)
  *   front         the two forms: aio_bin.c (`aio`: records, EVENT
  *                 records) and aio_text.c (`aio.txt`: lines)
- *   ctx           aio_ctx.c: contexts: open, setup, cancel, destroy,
+ *   ctx           aio_dispatch.c: contexts: open, setup, cancel, destroy,
  *                 release, status lines
  *   engine        aio_submit.c: requests: validation in Linux's order,
  *                 routing, the requests the daemon serves itself
@@ -457,7 +457,7 @@ struct aiod {
 	bool kick_timer;	 /* tsrc is armed */
 };
 
-/* aio_ctx.c */
+/* aio_dispatch.c */
 int ctx_setup(struct aiod_ctx *ctx, uint32_t nr_events, pid_t pid,
 	      const struct wire_ring_setup *rs);
 int ctx_destroy(struct aiod_ctx *ctx, pid_t pid);
