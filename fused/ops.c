@@ -2,7 +2,7 @@
 /*
  * The FUSE low-level handlers.  Each one answers its request exactly once,
  * from one place (`out:`), except where it documents that it parks the
- * request (cnode.c, trace.c, aio_dispatch.c).  Errors travel as -errno and
+ * request (cnode.c, trace.c, aiod.c).  Errors travel as -errno and
  * are turned into fuse_reply_err() at that single exit.
  *
  * The tree:  /            root: counters and the fixed files
