@@ -3,6 +3,8 @@
  * Writes to the AIO control file: records become requests, each validated
  * in Linux's order (shared/spec/linux-semantics.md, table 2.5 and A30-A43)
  * and sent where its I/O can be done without ever blocking the event loop.
+ * The front ends (aio_bin.c, aio_text.c) read the records or lines and
+ * call this file, the request engine's top (fused/LAYERS), for the rest.
  *
  * Who checks what.  Steps 2-8 are the daemon's (wire.c, aio_fd.c).  Step 9
  * depends on the file: for a file of this mount the daemon serves the
@@ -468,9 +470,7 @@ int areq_start(struct areq *a)
 	return -EINVAL;
 }
 
-/* ---- completions of kernel requests --------------------------------- */
-
-/* ---- the binary form: one write, many records ------------------------ */
+/* ---- jobs: a write's requests started, handed over, batched --------- */
 
 /*
  * Start a prepared request on the loop and account for its record.  It

@@ -403,6 +403,29 @@ void areq_kernel_done(struct areq *a, int64_t res)
 	areq_finish_kernel(a, res);
 }
 
+#define REAP_BATCH 64
+
+/* Reap the daemon's kernel context; never blocks. */
+void aiod_kernel_events(struct aiod *ad)
+{
+	struct io_event evs[REAP_BATCH];
+	int n, i;
+
+	do {
+		n = kaio_reap(ad->kctx, evs, REAP_BATCH);
+		ring_deliver_batch(evs, n);
+		for (i = 0; i < n; i++) {
+			if (!evs[i].data) {
+				ad->ksig++; /* a RESFD signal's dummy */
+				continue;
+			}
+			areq_kernel_done((struct areq *)(uintptr_t)evs[i].data,
+					 evs[i].res);
+		}
+	} while (n == REAP_BATCH);
+	ksignal_flush(ad);
+}
+
 /* ---- kicks ---------------------------------------------------------- */
 
 static void kick_timer_set(struct aiod *ad, bool on)
@@ -502,27 +525,4 @@ void wait_fini(struct aiod *ad)
 	}
 	ad->wait_epfd = -1;
 	ad->tsrc.fd = -1;
-}
-
-#define REAP_BATCH 64
-
-/* Reap the daemon's kernel context; never blocks. */
-void aiod_kernel_events(struct aiod *ad)
-{
-	struct io_event evs[REAP_BATCH];
-	int n, i;
-
-	do {
-		n = kaio_reap(ad->kctx, evs, REAP_BATCH);
-		ring_deliver_batch(evs, n);
-		for (i = 0; i < n; i++) {
-			if (!evs[i].data) {
-				ad->ksig++; /* a RESFD signal's dummy */
-				continue;
-			}
-			areq_kernel_done((struct areq *)(uintptr_t)evs[i].data,
-					 evs[i].res);
-		}
-	} while (n == REAP_BATCH);
-	ksignal_flush(ad);
 }
