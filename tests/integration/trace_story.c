@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -600,26 +601,35 @@ static void add_event(char list[][32], size_t *n, const char *name)
 }
 
 /*
+ * The event a call at @call (TRACE_CN( or trace_emit() names: the first
+ * word of its first string, if that string comes before the call's end
+ * (a definition or a comment has none).  Returns where to look next.
+ */
+static const char *call_event(char list[][32], size_t *n, const char *call)
+{
+	const char *q = strchr(call, '"'), *end = strchr(call, ';');
+
+	if (q && (!end || q < end))
+		add_event(list, n, q + 1);
+	return call + 1;
+}
+
+/*
  * Every event the daemon emits is an entry of evfdfs(7), with an example.
  * Driven: a scenario that makes every event but `refused` (a caller that
  * dies between the daemon's answer and its reading of it) happen, and
  * each event name in its trace must be documented.  Read from the
- * sources: the event names of every TRACE_CN() and trace_emit() call, so
- * that a new event cannot go undocumented.
+ * sources (every .c file of fused/): the event names of every TRACE_CN()
+ * and trace_emit() call, so that a new event cannot go undocumented.
  */
 INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 {
 	struct evt_mount *m = integ_mount(NULL);
 	static char buf[1 << 17], man[1 << 17], src[1 << 17];
-	static const char *const sources[] = {
-		"fused/cnode.c",      "fused/ops.c",
-		"fused/waitq.c",      "fused/aio_dispatch.c",
-		"fused/aio_submit.c", "fused/aio_text.c",
-		"fused/aio_wait.c",
-	};
 	char path[PATH_MAX], line[PATH_MAX + 64],
 		file[] = "/var/tmp/evfdfs-ev-XXXXXX";
 	char seen[64][32], named[64][32];
+	glob_t sources;
 	size_t len = 0, nseen = 0, nnamed = 0, i;
 	pid_t child;
 	uint64_t v;
@@ -700,20 +710,17 @@ INTEG_TEST(trace_story, every_event_is_in_evfdfs_7, 90)
 		cr_expect(in_man(man, seen[i]),
 			  "event '%s' is not in evfdfs(7)", seen[i]);
 
-	for (i = 0; i < sizeof(sources) / sizeof(sources[0]); i++) {
-		cr_assert_gt(integ_read_file(sources[i], src, sizeof(src)), 0,
-			     "%s", sources[i]);
-		for (p = src; (p = strstr(p, "TRACE_CN("));) {
-			p = strchr(p, '"');
-			if (p)
-				add_event(named, &nnamed, ++p);
-		}
-		for (p = src; (p = strstr(p, "trace_emit("));) {
-			p = strchr(p, '"');
-			if (p)
-				add_event(named, &nnamed, ++p);
-		}
+	cr_assert_eq(glob("fused/*.c", 0, NULL, &sources), 0);
+	for (i = 0; i < sources.gl_pathc; i++) {
+		cr_assert_gt(
+			integ_read_file(sources.gl_pathv[i], src, sizeof(src)),
+			0, "%s", sources.gl_pathv[i]);
+		for (p = src; (p = strstr(p, "TRACE_CN("));)
+			p = call_event(named, &nnamed, p);
+		for (p = src; (p = strstr(p, "trace_emit("));)
+			p = call_event(named, &nnamed, p);
 	}
+	globfree(&sources);
 	cr_assert_geq(nnamed, 20u, "the sources name %zu events", nnamed);
 	for (i = 0; i < nnamed; i++)
 		cr_expect(in_man(man, named[i]),
