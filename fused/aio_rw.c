@@ -10,6 +10,9 @@
  *              submit, a read's put back at completion (aio_xfer.c)
  *   whole      EVFDFS_WIRE_SUB_DIRECT for a regular file or block device:
  *              one chunk buffer, the transfer run by a worker (xfer_run())
+ *   more       a mirror of a stream or character device longer than its
+ *              buffer: the buffer is the first chunk, and the engine goes
+ *              on with the next ones (areq_next_chunk(), aio_wait.c)
  *
  * and the submitter's RLIMIT_FSIZE applied to writes (fsize_cut()).
  */
@@ -18,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "aiod_i.h"
@@ -253,6 +258,111 @@ static int build_whole(struct areq *a, const struct wire_sub *s)
 }
 
 /*
+ * A file whose transfer may go on past one buffer: a pipe, FIFO or stream
+ * socket (a datagram socket's message would be cut in two), or a
+ * character device.
+ */
+static bool file_goes_on(const struct afile *f)
+{
+	int type;
+	socklen_t len = sizeof(type);
+
+	if (f->kind == AF_CHR)
+		return true;
+	if (f->kind != AF_STREAM)
+		return false;
+	if (getsockopt(f->fd, SOL_SOCKET, SO_TYPE, &type, &len))
+		return errno == ENOTSOCK; /* a pipe or FIFO */
+	return type == SOCK_STREAM;
+}
+
+/*
+ * Does @f fill any length asked of it, whatever it was asked before: the
+ * memory devices /dev/zero, /dev/full, /dev/random and /dev/urandom
+ * (drivers/char/mem.c, random.c; not /dev/kmsg, their neighbour, which
+ * reads one record).  Under RWF_NOWAIT /dev/zero stops short whenever the
+ * scheduler wants the CPU back (read_iter_zero() yields once a page), so
+ * for them a short chunk is no end of the data.
+ */
+static bool file_fills(const struct afile *f)
+{
+	struct stat st;
+	unsigned int mi;
+
+	if (f->kind != AF_CHR || fstat(f->fd, &st) || !S_ISCHR(st.st_mode) ||
+	    major(st.st_rdev) != 1)
+		return false;
+	mi = minor(st.st_rdev);
+	return mi == 5 || mi == 7 || mi == 8 || mi == 9;
+}
+
+/*
+ * Does a mirrored direct request go on past its buffer (a->more)?  When
+ * the caller asked for more than it holds, of a file that allows it,
+ * and the kernel will not refuse the buffer, the vector or the offset at
+ * submit anyway.  O_DIRECT keeps one buffer (its segments are spread on
+ * pages of their own).
+ */
+static void more_prepare(struct areq *a, const struct wire_sub *s)
+{
+	if (!s->direct || !a->buf || a->spread ||
+	    wire_rw_len(s) <= a->memsize || (a->file.flags & O_DIRECT) ||
+	    (s->s.flags & SUB_DATA_FAULTS) || s->bad_seg ||
+	    (s->vectored && !s->have_segs) || wire_offset_bad(s) ||
+	    !file_goes_on(&a->file))
+		return;
+	a->more = true;
+	a->fills = file_fills(&a->file);
+	a->xlen = wire_rw_len(s);
+	a->xoff = s->s.iocb.aio_offset;
+}
+
+/**
+ * areq_next_chunk() - point the kernel iocb of a request that goes on
+ * (a->more) at its next chunk: the submitter's bytes from a->done, at
+ * most one buffer.  A write's data is pulled now, as much of it as is
+ * readable (the kernel's copy stops at the first page that faults); a
+ * vector becomes one segment, the buffer.  A character device's offset
+ * moves on with the bytes, as one read(2) of it would; a stream's stays
+ * the caller's (a socket refuses any but 0: ESPIPE).
+ *
+ * Returns: the bytes of the chunk, 0 when there is none (all moved, or
+ * nothing more of a write's buffer is readable).
+ */
+uint64_t areq_next_chunk(struct areq *a)
+{
+	struct iocb *k = &a->kiocb;
+	uint64_t n = a->xlen - a->done;
+	ssize_t got;
+
+	if (a->done >= a->xlen)
+		return 0;
+	if (n > a->memsize)
+		n = a->memsize;
+	if (a->op == IOCB_CMD_PWRITE || a->op == IOCB_CMD_PWRITEV) {
+		got = xfer_pull(a, a->buf, a->done, n);
+		if (got <= 0)
+			return 0;
+		n = (uint64_t)got;
+	}
+	a->buflen = n;
+	if (a->iov) {
+		a->iov[0].iov_base = a->buf;
+		a->iov[0].iov_len = n;
+		a->niov = 1;
+		a->iov_skip = 0;
+		k->aio_buf = (uintptr_t)a->iov;
+		k->aio_nbytes = 1;
+	} else {
+		k->aio_buf = (uintptr_t)a->buf;
+		k->aio_nbytes = n;
+	}
+	if (a->file.kind == AF_CHR)
+		k->aio_offset = a->xoff + (int64_t)a->done;
+	return n;
+}
+
+/*
  * The submitter's RLIMIT_FSIZE on a write to a regular file, as
  * generic_write_checks() applies it when the kernel runs the write at
  * submit: nothing for 0 bytes; at or past the limit the write fails
@@ -323,5 +433,7 @@ int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 
 	if (!ret)
 		fsize_cut(a, s);
+	if (!ret && !a->whole)
+		more_prepare(a, s);
 	return ret;
 }

@@ -205,6 +205,8 @@ static void wait_ready(struct loop_source *src, uint32_t events)
 	}
 }
 
+static bool chunk_next(struct areq *a, int64_t res);
+
 /* The kernel's event for @a's transfer (steps 3, 4). */
 void slow_kernel_done(struct areq *a, int64_t res)
 {
@@ -216,6 +218,8 @@ void slow_kernel_done(struct areq *a, int64_t res)
 		a->kres_pending = true;
 		return;
 	}
+	if (chunk_next(a, res))
+		return;
 	if (!slow_is_read(a) && res > 0 && (uint64_t)res < areq_write_left(a)) {
 		areq_write_advance(a, (uint64_t)res);
 		if (a->cancelling) {
@@ -302,6 +306,75 @@ void areq_write_advance(struct areq *a, uint64_t n)
 }
 
 /*
+ * A transfer longer than its buffer (a->more, aio_rw.c) moved a whole
+ * chunk (@res bytes): go on with the next one, as the kernel's blocking
+ * transfer would have gone on.
+ *
+ *   write   the next chunk is pulled from the submitter's memory and
+ *           written the way the first was: RWF_NOWAIT on the loop, a
+ *           readiness wait between short writes (stream_retry()), or the
+ *           slow way (a worker, after readiness) for a device without
+ *           FMODE_NOWAIT.  It ends when all is written, at an error (the
+ *           bytes written, if any, as Linux), at the first unreadable
+ *           byte, or when the context is destroyed (the bytes written).
+ *   read    the chunk is stored in the submitter's memory now, and the
+ *           next one is tried with RWF_NOWAIT only: a pipe's or socket's
+ *           read returns what is there, it never waits for more.  It ends
+ *           at a short chunk, -EAGAIN, or any error, with the total.  A
+ *           slow read (no FMODE_NOWAIT: a tty) does not go on.  The
+ *           memory devices (/dev/zero...) fill any length: a short chunk
+ *           goes on too, and a slow one (/dev/full) chunk by chunk on a
+ *           worker, as a write does.
+ *
+ * Each chunk is one buffer (EVFDFS_WIRE_MAX_DATA), and the next is
+ * submitted from the reaper, so the loop serves others between chunks.
+ * Returns whether @a went on (or was finished here).
+ */
+static bool chunk_next(struct areq *a, int64_t res)
+{
+	bool read = slow_is_read(a);
+	ssize_t got;
+	int ret;
+
+	if (!a->more || res <= 0)
+		return false;
+	/* short or slow, a memory device's read goes on (file_fills()) */
+	if (!(read && a->fills) &&
+	    ((uint64_t)res < areq_write_left(a) || (read && a->slow)))
+		return false;
+	if (read) {
+		got = xfer_push(a, a->buf, a->done, (size_t)res);
+		if (got != (ssize_t)res) { /* the rest faults: stop there */
+			a->done += got > 0 ? (uint64_t)got : 0;
+			areq_finish_kernel(a, a->done ? (int64_t)a->done
+						      : -EFAULT);
+			return true;
+		}
+	}
+	a->done += (uint64_t)res;
+	if (a->cancelling || !areq_next_chunk(a)) {
+		areq_finish_kernel(a, (int64_t)a->done);
+		return true;
+	}
+	a->kphase = KP_IO;
+	if (a->slow) {
+		ret = slow_wait(a);
+		if (ret)
+			areq_finish_kernel(a, (int64_t)a->done);
+		return true;
+	}
+	/* On the loop, a chunk never blocks: a blocking stream's has the
+	 * daemon's RWF_NOWAIT already (a write's wait goes to readiness),
+	 * and a file of the caller's own O_NONBLOCK gets it too, so that a
+	 * device without FMODE_NOWAIT ends here (EOPNOTSUPP: the total). */
+	a->kiocb.aio_rw_flags |= WIRE_RWF_NOWAIT;
+	ret = kaio_submit(a->ctx->ad->kctx, &a->kiocb);
+	if (ret < 0)
+		areq_finish_kernel(a, (int64_t)a->done);
+	return true;
+}
+
+/*
  * A stream transfer that the daemon made non-blocking came back short of
  * what a blocking one would have done: wait for readiness with a kernel
  * POLL and try again.  Returns whether it is waiting again.
@@ -316,6 +389,8 @@ static bool stream_retry(struct areq *a, int64_t res)
 	    !(a->op != IOCB_CMD_PREAD && a->op != IOCB_CMD_PREADV && res > 0 &&
 	      (uint64_t)res < areq_write_left(a)))
 		return false;
+	if (slow_is_read(a) && a->done)
+		return false; /* a read's later chunk: never waits for more */
 	fl = fcntl(a->file.fd, F_GETFL);
 	if (fl < 0 || (fl & O_NONBLOCK))
 		return false; /* the caller's own O_NONBLOCK: EAGAIN stands */
@@ -397,6 +472,8 @@ void areq_kernel_done(struct areq *a, int64_t res)
 		return;
 	}
 	if (a->nowait_added && stream_retry(a, res))
+		return;
+	if (chunk_next(a, res))
 		return;
 	if (a->done)
 		res = res < 0 ? (int64_t)a->done : (int64_t)a->done + res;

@@ -34,6 +34,10 @@
  *              devices, O_DIRECT): the data of a write is taken at submit
  *              into the request's buffer, at most EVFDFS_WIRE_MAX_DATA as
  *              inline, and a read's is put in place when it completes.
+ *              Pipes, FIFOs, stream sockets and character devices go on
+ *              past that buffer chunk by chunk (aio_wait.c's chunk_next():
+ *              the next chunk pulled or the last stored at offset
+ *              a->done); O_DIRECT files and counters keep one buffer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -403,20 +407,26 @@ void xfer_run(struct areq *a)
 }
 
 /*
- * A mirrored read is done with @res bytes in a->buf: put them in the
- * submitter's memory.  Returns the result to report: @res, or fewer at a
- * fault, or -EFAULT when nothing could be put.
+ * A mirrored read is done with @res bytes: the first a->done of them are
+ * in the submitter's memory already (a read that went on chunk by chunk,
+ * aio_wait.c), the rest are in a->buf: put them after.  Returns the
+ * result to report: @res, or fewer at a fault, or -EFAULT when nothing
+ * could be put.
  */
 int64_t xfer_complete_read(struct areq *a, int64_t res)
 {
+	uint64_t n;
 	ssize_t got;
 
-	if (res <= 0 || !a->buf)
+	if (res <= 0 || !a->buf || (uint64_t)res <= a->done)
 		return res;
-	if ((uint64_t)res > a->buflen)
-		res = (int64_t)a->buflen;
-	got = xfer_push(a, a->buf, 0, (size_t)res);
-	return got < 0 ? -EFAULT : got;
+	n = (uint64_t)res - a->done;
+	if (n > a->buflen)
+		n = a->buflen;
+	got = xfer_push(a, a->buf, a->done, (size_t)n);
+	if (got < 0)
+		return a->done ? (int64_t)a->done : -EFAULT;
+	return (int64_t)a->done + got;
 }
 
 /* O_DIRECT segments sit on pages of their own: bring the data together. */

@@ -187,16 +187,23 @@ struct areq {
 	bool spread; /* O_DIRECT segments: each on its own page */
 	struct iovec *iov;
 	uint32_t niov, iov_skip;
-	uint64_t done;	/* stream writes: bytes written so far */
+	uint64_t done;	/* stream writes: bytes written so far; reads
+			 * going on (more): bytes stored so far */
 	bool fsize_hit; /* at or past the submitter's RLIMIT_FSIZE: -EFBIG */
 	/* direct transfers (aio_xfer.c): the submitter's memory, not records */
 	bool direct;	    /* EVFDFS_WIRE_SUB_DIRECT */
 	bool whole;	    /* run by a worker in chunks (xfer_run()) */
+	bool more;	    /* a stream's or device's, going on past its
+			     * buffer chunk by chunk (areq_next_chunk()) */
+	bool fills;	    /* more: a device that fills any length
+			     * (/dev/zero...): a short chunk is no end */
 	struct xpid *xpid;  /* the submitter's pidfd, a reference */
 	struct iovec *uiov; /* the submitter's segments, its addresses (also
 			     * a ring context's reads: ring_capture()) */
 	uint32_t nuiov;
-	uint64_t xlen; /* whole: bytes to move (MAX_RW_COUNT, RLIMIT_FSIZE) */
+	uint64_t xlen; /* whole, more: bytes to move (MAX_RW_COUNT,
+			* RLIMIT_FSIZE) */
+	int64_t xoff;  /* more: the offset of the first chunk */
 	int64_t xres;  /* whole: the result, written by the worker */
 	/* kernel-routed */
 	struct iocb kiocb; /* the I/O; aio_data = this request */
@@ -546,6 +553,7 @@ int opener_open(const struct aopener *o, const char *path, int oflags);
 
 /* aio_rw.c */
 int areq_build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s);
+uint64_t areq_next_chunk(struct areq *a);
 
 /* aio_xfer.c */
 /* Bytes a whole transfer moves per chunk, through one buffer. */
