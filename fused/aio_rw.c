@@ -147,6 +147,11 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
 	else
 		want = s->total < EVFDFS_WIRE_MAX_DATA ? s->total
 						       : EVFDFS_WIRE_MAX_DATA;
+	/* O_DIRECT moves whole blocks: a length cut at the buffer is cut at
+	 * a page (EVFDFS_WIRE_MAX_DATA is not one: it was EINVAL). */
+	if ((a->file.flags & O_DIRECT) && (!s->write || s->direct) &&
+	    want == EVFDFS_WIRE_MAX_DATA && wire_rw_len(s) > want)
+		want = XFER_CHUNK;
 	if (!(s->s.flags & SUB_DATA_FAULTS) && !s->bad_seg && want) {
 		ret = alloc_data(a, s, want);
 		if (ret)
