@@ -149,10 +149,11 @@ struct evfdfs_io_ctx;
 /*
  * The most one read or write request transfers when its data travels in
  * one record of the control file: where the daemon cannot reach the
- * submitter's memory, and for files other than regular files and block
- * devices (pipes, sockets, character devices, O_DIRECT files).  A longer
- * request completes short, with this many bytes.  Regular files and block
- * devices otherwise transfer whole, up to Linux's 0x7ffff000 bytes.
+ * submitter's memory.  A longer request completes short, with this many
+ * bytes.  Otherwise transfers are whole, up to Linux's 0x7ffff000 bytes
+ * (pipes, stream sockets and character devices this many bytes at a
+ * time), except those of O_DIRECT files and datagram sockets, which move
+ * at most one such buffer (O_DIRECT: cut at a page).
  */
 #define EVFDFS_IO_MAX_BYTES 1040296u
 
