@@ -218,15 +218,18 @@ static int build_rw(struct aiod *ad, struct areq *a, const struct wire_sub *s)
  * Can a direct request be run whole by a worker (aio_xfer.c)?  Regular
  * files and block devices without O_DIRECT (whose alignment rules a
  * bounce buffer would not keep), when the kernel would not refuse the
- * buffer or the vector at submit anyway, and only when one buffer would
- * not hold it: a mirrored request goes to the kernel in one io_submit
- * with the rest of its run, where a whole one is submitted and waited for
- * alone (32 reads of 4 KiB took 0.7 ms whole, 0.15 ms mirrored).
+ * buffer or the vector at submit anyway.  Any length: direct requests
+ * are over 64 KiB (the library's DIRECT_MIN), and a mirrored one has its
+ * data moved by the loop (process_vm_readv at submit, process_vm_writev
+ * at completion): with an AIO writer of 256 KiB PWRITEs that was 14 % of
+ * the loop's time, which every counter request waited behind.  A whole
+ * one is submitted and waited for alone by a worker, which costs a batch
+ * of small direct reads more (32 of 4 KiB took 0.7 ms whole, 0.15 ms
+ * mirrored, when those were direct), but small ones are inline now.
  */
 static bool whole_ok(const struct areq *a, const struct wire_sub *s)
 {
 	return s->direct && a->file.kind == AF_REG &&
-	       wire_rw_len(s) > EVFDFS_WIRE_MAX_DATA &&
 	       !(a->file.flags & O_DIRECT) && !(s->s.flags & SUB_DATA_FAULTS) &&
 	       !s->bad_seg && (!s->vectored || s->have_segs) &&
 	       !wire_offset_bad(s);
