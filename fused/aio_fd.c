@@ -58,20 +58,25 @@ int aiod_mount_ids(const char *mountpoint, dev_t *dev, uint64_t *mnt_id)
 }
 
 /*
- * What an anonymous-inode file is, by its fdinfo: a kernel eventfd, a
+ * What an anonymous-inode file is, by the name the kernel gave it
+ * (anon_inode_getfile()'s, as /proc/self/fd shows it: one readlink, where
+ * its fdinfo took an open, a read and a close): a kernel eventfd, a
  * signalfd (whose readiness is the pending signals of the task that
  * polls it: here the daemon's, never the caller's), or something else.
  */
 static enum afile_kind anon_kind(int fd)
 {
-	char path[64], buf[1024];
+	char path[64], link[64];
+	ssize_t n;
 
-	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
-	if (aiod_proc_read(path, buf, sizeof(buf)) <= 0)
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
 		return AF_ANON;
-	if (aiod_proc_field(buf, "eventfd-count:"))
+	link[n] = '\0';
+	if (strcmp(link, "anon_inode:[eventfd]") == 0)
 		return AF_EVENTFD;
-	if (aiod_proc_field(buf, "sigmask:"))
+	if (strcmp(link, "anon_inode:[signalfd]") == 0)
 		return AF_SIGNALFD;
 	return AF_ANON;
 }
