@@ -74,8 +74,13 @@ static void ksignal(struct aiod *ad, int rfd)
 	else
 		evfdfs_log("error", "aio: RESFD signal failed");
 	close(rfd);
-	/* Nothing else may wake the reaper for the dummy's slot. */
-	eventfd_write(ad->ksrc.fd, 1);
+	/* The dummy completed inside io_submit: a reap in progress takes
+	 * its event before it returns (aiod_kernel_events()); otherwise
+	 * nothing else may wake the reaper for the dummy's slot. */
+	if (ad->reaping)
+		ad->dummy_out = true;
+	else
+		eventfd_write(ad->ksrc.fd, 1);
 }
 
 /* Signals that waited for a slot, once the reaper gave some back. */

@@ -486,9 +486,12 @@ void areq_kernel_done(struct areq *a, int64_t res)
 void aiod_kernel_events(struct aiod *ad)
 {
 	struct io_event evs[REAP_BATCH];
+	bool again;
 	int n, i;
 
+	ad->reaping++;
 	do {
+		ad->dummy_out = false;
 		n = kaio_reap(ad->kctx, evs, REAP_BATCH);
 		ring_deliver_batch(evs, n);
 		for (i = 0; i < n; i++) {
@@ -499,7 +502,12 @@ void aiod_kernel_events(struct aiod *ad)
 			areq_kernel_done((struct areq *)(uintptr_t)evs[i].data,
 					 evs[i].res);
 		}
-	} while (n == REAP_BATCH);
+		/* A completion above signalled a kernel eventfd: its dummy's
+		 * event is in the ring already, its slot is taken back now
+		 * rather than after a wake-up of the loop. */
+		again = n == REAP_BATCH || ad->dummy_out;
+	} while (again);
+	ad->reaping--;
 	ksignal_flush(ad);
 }
 

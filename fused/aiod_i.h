@@ -441,6 +441,9 @@ struct aiod {
 	struct list_head users;	 /* struct auser, by uid (aio_user.c) */
 	bool trim_armed;	 /* buf_bytes reached AIOD_TRIM_HIGH */
 	unsigned int ksig;	 /* free kernel slots for RESFD signals */
+	unsigned int reaping;	 /* aiod_kernel_events() is running (depth) */
+	bool dummy_out;		 /* a RESFD signal's dummy was submitted while
+				  * reaping: reap again before returning */
 	int *sigq;		 /* eventfds waiting for a signal slot */
 	unsigned int nsigq, sigq_cap;
 	uint64_t total_nr; /* nr_events of live contexts (aio_max) */
