@@ -313,14 +313,21 @@ static bool file_fills(const struct afile *f)
  */
 static void more_prepare(struct areq *a, const struct wire_sub *s)
 {
-	if (!s->direct || !a->buf || a->spread ||
-	    wire_rw_len(s) <= a->memsize || (a->file.flags & O_DIRECT) ||
+	bool fills;
+
+	if (!s->direct || !a->buf || a->spread || (a->file.flags & O_DIRECT) ||
 	    (s->s.flags & SUB_DATA_FAULTS) || s->bad_seg ||
 	    (s->vectored && !s->have_segs) || wire_offset_bad(s) ||
 	    !file_goes_on(&a->file))
 		return;
+	/* A memory device's read that one buffer holds goes on too: under
+	 * RWF_NOWAIT its first chunk may stop short (one read of 500,000
+	 * bytes of /dev/zero in 2,000 did, with two CPU hogs running). */
+	fills = file_fills(&a->file);
+	if (wire_rw_len(s) <= a->memsize && !(fills && !s->write))
+		return;
 	a->more = true;
-	a->fills = file_fills(&a->file);
+	a->fills = fills;
 	a->xlen = wire_rw_len(s);
 	a->xoff = s->s.iocb.aio_offset;
 }
