@@ -80,8 +80,10 @@ static void zero_read(const struct aio_backend *b, struct evt_transcript *t,
 }
 
 /*
- * 3 MiB and 10 MB of /dev/zero, 3 MiB of /dev/full (no RWF_NOWAIT: a
- * worker's), 3 MiB written to /dev/null.
+ * 3 MiB and 10 MB of /dev/zero, 500,000 bytes of it (one buffer holds
+ * them: the read goes on past a short chunk all the same, fused/aio_rw.c
+ * more_prepare()), 3 MiB of /dev/full (no RWF_NOWAIT: a worker's), 3 MiB
+ * written to /dev/null.
  */
 ACONFORM(dev_zero_and_null_whole)
 {
@@ -93,6 +95,7 @@ ACONFORM(dev_zero_and_null_whole)
 	cr_assert(n >= 0);
 	zero_read(b, t, ctx, "/dev/zero", 3 * MIB);
 	zero_read(b, t, ctx, "/dev/zero", 10u * 1000 * 1000);
+	zero_read(b, t, ctx, "/dev/zero", 500000);
 	zero_read(b, t, ctx, "/dev/full", 3 * MIB);
 	fill(p, 3 * MIB);
 	io_prep_pwrite(&cb, n, p, 3 * MIB, 0);
