@@ -20,25 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evbench.h"
+
 #define BLOCK 4096
 #define FILE_LEN (1 << 20)
 #define KMAX 256
 #define WARM 10
-
-static long long now_ns(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
 
 static int data_file(void)
 {
@@ -61,7 +48,9 @@ int main(int argc, char **argv)
 	struct io_event ev[KMAX];
 	struct evfdfs_io_ctx *ctx = NULL;
 	int iters, k, fd, i, j, got, n;
-	long long off = 0, *lat;
+	long long off = 0;
+	struct sample smp;
+	int64_t *lat;
 
 	if (argc < 2) {
 		fprintf(stderr, "usage: aiobatch MNT [BATCHES [K]]\n");
@@ -80,7 +69,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0; i < WARM + iters; i++) {
-		long long t0;
+		int64_t t0;
 
 		for (j = 0; j < k; j++) {
 			io_prep_pread(&cb[j], fd, bufs[j], BLOCK, off);
@@ -109,9 +98,9 @@ int main(int argc, char **argv)
 		if (i >= WARM)
 			lat[i - WARM] = now_ns() - t0;
 	}
-	qsort(lat, (size_t)iters, sizeof(*lat), cmp_ll);
+	summarize(lat, iters, 0, &smp); /* sorts lat */
 	printf("%d batches of %d: p50 %.1f us, p90 %.1f us\n", iters, k,
-	       lat[iters / 2] / 1000.0, lat[iters * 9 / 10] / 1000.0);
+	       smp.p50, (double)lat[iters * 9 / 10] / 1000.0);
 	evfdfs_io_destroy(ctx);
 	free(lat);
 	close(fd);

@@ -21,28 +21,18 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "evbench.h"
+
 #define BLOCK 4096
 #define KMAX 256
 
-static long long now_ns(void)
+/* The median of @n latencies in ns, in us (bench/lib's summarize()). */
+static double median_us(int64_t *v, int n)
 {
-	struct timespec t;
+	struct sample smp;
 
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median_us(long long *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_ll);
-	return v[n / 2] / 1000.0;
+	summarize(v, n, 0, &smp);
+	return smp.p50;
 }
 
 int main(int argc, char **argv)
@@ -51,7 +41,7 @@ int main(int argc, char **argv)
 	int k = argc > 2 ? atoi(argv[2]) : 32, i;
 	struct iovec loc, rem[KMAX], seg[KMAX], span;
 	char *child_mem, *src, *dst;
-	long long *lat;
+	int64_t *lat;
 	pid_t child;
 	int p[2];
 
@@ -89,7 +79,7 @@ int main(int argc, char **argv)
 	loc.iov_base = src;
 	loc.iov_len = (size_t)k * BLOCK;
 	for (i = 0; i < iters; i++) {
-		long long t0 = now_ns();
+		int64_t t0 = now_ns();
 
 		if (process_vm_writev(child, &loc, 1, rem, (unsigned long)k,
 				      0) != (ssize_t)loc.iov_len) {
@@ -101,7 +91,7 @@ int main(int argc, char **argv)
 	printf("process_vm_writev of %d x 4 KiB to another process: %.2f us\n",
 	       k, median_us(lat, iters));
 	for (i = 0; i < iters; i++) {
-		long long t0 = now_ns();
+		int64_t t0 = now_ns();
 
 		memcpy(dst, src, (size_t)k * BLOCK);
 		__asm__ volatile("" : : "r"(dst) : "memory");
@@ -116,7 +106,7 @@ int main(int argc, char **argv)
 	loc.iov_base = dst;
 	loc.iov_len = (size_t)k * 64;
 	for (i = 0; i < iters; i++) {
-		long long t0 = now_ns();
+		int64_t t0 = now_ns();
 
 		process_vm_readv(getpid(), &loc, 1, seg, (unsigned long)k, 0);
 		lat[i] = now_ns() - t0;
@@ -126,7 +116,7 @@ int main(int argc, char **argv)
 	span.iov_base = src;
 	span.iov_len = (size_t)k * 64;
 	for (i = 0; i < iters; i++) {
-		long long t0 = now_ns();
+		int64_t t0 = now_ns();
 
 		process_vm_readv(getpid(), &loc, 1, &span, 1, 0);
 		lat[i] = now_ns() - t0;
