@@ -469,9 +469,33 @@ static void aio_callback(io_context_t ctx, struct iocb *iocb, long res,
 	callbacks_seen++;
 }
 
+/* An unlinked file in @dir, empty. */
+static int tmpfile_in(const char *dir)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/shim-conform-XXXXXX", dir);
+	fd = mkstemp(path);
+	if (fd < 0)
+		die("mkstemp");
+	unlink(path);
+	return fd;
+}
+
+/* An unlinked file in @dir holding the @len bytes of @text. */
+static int tmpfile_with(const char *dir, const char *text, size_t len)
+{
+	int fd = tmpfile_in(dir);
+
+	if (write(fd, text, len) != (ssize_t)len)
+		die("write");
+	return fd;
+}
+
 static void sec_aio(void)
 {
-	char tmpl[] = "/tmp/shim-conform-XXXXXX", buf[64], wbuf[16];
+	char buf[64], wbuf[16];
 	struct timespec zero = { 0, 0 }, wait = { 5, 0 };
 	struct iocb cb[4], *cbs[4] = { &cb[0], &cb[1], &cb[2], &cb[3] };
 	struct epoll_event e = { .events = EPOLLIN }, got;
@@ -480,12 +504,7 @@ static void sec_aio(void)
 	int file, efd, ep, n;
 	eventfd_t v;
 
-	file = mkstemp(tmpl);
-	if (file < 0)
-		die("mkstemp");
-	unlink(tmpl);
-	if (write(file, "hello, aio world", 16) != 16)
-		die("write");
+	file = tmpfile_with("/tmp", "hello, aio world", 16);
 	efd = must_eventfd(0, EFD_NONBLOCK);
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, efd, &e))
@@ -636,7 +655,7 @@ static unsigned long long await_count(int efd, unsigned long long n)
 
 static void sec_ring(void)
 {
-	char tmpl[] = "/tmp/shim-ring-XXXXXX", buf[4][8];
+	char buf[4][8];
 	struct timespec zero = { 0, 0 };
 	static struct iocb cb[600];
 	struct iocb *cbs[600];
@@ -648,12 +667,7 @@ static void sec_ring(void)
 	void *to, *moved;
 	size_t len;
 
-	file = mkstemp(tmpl);
-	if (file < 0)
-		die("mkstemp");
-	unlink(tmpl);
-	if (write(file, "0123456789abcdefghijklmnopqrstuv", 32) != 32)
-		die("write");
+	file = tmpfile_with("/tmp", "0123456789abcdefghijklmnopqrstuv", 32);
 	efd = must_eventfd(0, EFD_NONBLOCK);
 	for (i = 0; i < 600; i++)
 		cbs[i] = &cb[i];
@@ -811,20 +825,6 @@ static unsigned char *map(size_t len, int prot)
 	if (p == MAP_FAILED)
 		die("mmap");
 	return p;
-}
-
-/* An unlinked file in @dir, empty. */
-static int tmpfile_in(const char *dir)
-{
-	char path[64];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/shim-conform-XXXXXX", dir);
-	fd = mkstemp(path);
-	if (fd < 0)
-		die("mkstemp");
-	unlink(path);
-	return fd;
 }
 
 /*
@@ -1309,7 +1309,7 @@ static void sec_ringx(void)
 {
 	static const unsigned int sizes[] = { 1,   2,	8,   31,   32,
 					      100, 128, 511, 1000, 4096 };
-	char tmpl[] = "/dev/shm/shim-ringx-XXXXXX", buf[8];
+	char buf[8];
 	static char stack[256 * 1024] __attribute__((aligned(16)));
 	struct timespec zero = { 0, 0 };
 	struct iocb cb[4], *cbs[4] = { &cb[0], &cb[1], &cb[2], &cb[3] };
@@ -1337,12 +1337,7 @@ static void sec_ringx(void)
 		REC_AIO("io_destroy", io_destroy(ctx));
 	}
 
-	file = mkstemp(tmpl);
-	if (file < 0)
-		die("mkstemp");
-	unlink(tmpl);
-	if (write(file, "0123456789abcdefghijklmnopqrstuv", 32) != 32)
-		die("write");
+	file = tmpfile_with("/dev/shm", "0123456789abcdefghijklmnopqrstuv", 32);
 	efd = must_eventfd(0, EFD_NONBLOCK);
 	ctx = 0;
 	REC_AIO("io_setup 1", io_setup(1, &ctx));
